@@ -1,0 +1,1 @@
+"""Legal Research Support (法令調査支援): statutes, citations, search, verified answers."""

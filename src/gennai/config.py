@@ -1,0 +1,172 @@
+"""One settings object for the whole of gennai.
+
+Values come, strongest first, from keyword arguments, ``GENNAI_*`` environment variables, an
+optional TOML file (``GENNAI_CONFIG``, else ``./gennai.toml`` when present) and the defaults below,
+so that a fresh clone runs with nothing configured and a ministry configures everything in one file.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+ProviderKind = Literal["local", "openai", "openai-compatible", "azure-openai", "test"]
+
+LOCAL_MODEL_NAME = "smollm2-135m"
+
+
+class ModelSpec(BaseModel):
+    """One model offered to users: a display name bound to a provider and the vendor's model id."""
+
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:/-]+$")
+    provider: ProviderKind
+    model: str = ""
+    label: str = ""
+    base_url: str | None = None
+    api_key: str | None = Field(default=None, repr=False)
+    api_key_env: str | None = None
+    api_version: str | None = None
+    context_window: int = Field(default=2048, ge=256)
+    max_output_tokens: int = Field(default=512, ge=1)
+    timeout_seconds: float = Field(default=120.0, gt=0)
+
+    @model_validator(mode="after")
+    def _check_provider_needs(self) -> ModelSpec:
+        if self.provider in ("openai-compatible", "azure-openai") and not self.base_url:
+            raise ValueError(f"model {self.name!r}: provider {self.provider!r} needs base_url")
+        if self.provider == "azure-openai" and not self.api_version:
+            raise ValueError(f"model {self.name!r}: provider 'azure-openai' needs api_version")
+        if self.provider != "local" and self.provider != "test" and not self.model:
+            raise ValueError(f"model {self.name!r}: 'model' (the vendor's model id) is required")
+        if self.api_key_env and self.api_key_env not in os.environ:
+            raise ValueError(f"model {self.name!r}: environment variable {self.api_key_env} is not set")
+        return self
+
+    def resolved_api_key(self) -> str | None:
+        """The secret itself, read from the environment when only its variable name was configured."""
+        if self.api_key:
+            return self.api_key
+        if self.api_key_env:
+            return os.environ.get(self.api_key_env)
+        return None
+
+
+def _default_models() -> list[ModelSpec]:
+    return [ModelSpec(name=LOCAL_MODEL_NAME, provider="local", label="SmolLM2 135M (内蔵)")]
+
+
+class Settings(BaseSettings):
+    """Every setting gennai reads; see docs/configuration.md for each one."""
+
+    model_config = SettingsConfigDict(env_prefix="GENNAI_", extra="forbid", env_nested_delimiter="__")
+
+    data_dir: Path = Path("data")
+    database_url: str | None = None
+    redis_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    public_url: str | None = None
+    secret_key: str | None = Field(default=None, repr=False)
+    models: list[ModelSpec] = Field(default_factory=_default_models, min_length=1)
+    default_model: str | None = None
+    max_message_chars: int = Field(default=20_000, ge=1)
+    max_conversation_messages: int = Field(default=200, ge=2)
+    language: Literal["ja", "en"] = "ja"
+
+    @model_validator(mode="after")
+    def _check_models(self) -> Settings:
+        names = [m.name for m in self.models]
+        duplicates = {n for n in names if names.count(n) > 1}
+        if duplicates:
+            raise ValueError(f"model names must be unique; repeated: {', '.join(sorted(duplicates))}")
+        if self.default_model is not None and self.default_model not in names:
+            raise ValueError(f"default_model {self.default_model!r} is not one of the configured models")
+        if self.database_url and not self.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("database_url must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = config_file_path()
+        if config_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+        return tuple(sources)
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'gennai.db').resolve()}"
+
+    @property
+    def effective_default_model(self) -> str:
+        return self.default_model or self.models[0].name
+
+    @cached_property
+    def effective_secret_key(self) -> str:
+        """The signing key for cookies; generated once into the data dir when not configured."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+
+def config_file_path() -> Path | None:
+    """The TOML file to read: ``GENNAI_CONFIG`` when set (it must exist), else ./gennai.toml if present."""
+    configured = os.environ.get("GENNAI_CONFIG")
+    if configured:
+        path = Path(configured)
+        if not path.is_file():
+            raise SettingsError(f"GENNAI_CONFIG: file not found: {path}")
+        return path
+    default = Path("gennai.toml")
+    return default if default.is_file() else None
+
+
+class SettingsError(Exception):
+    """Settings that cannot be used; the message names the offending setting."""
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One readable line per problem, naming the setting as a deployer would write it."""
+    lines = []
+    for problem in error.errors():
+        location = [str(part) for part in problem["loc"]]
+        name = "GENNAI_" + location[0].upper() if location else "settings"
+        if len(location) > 1:
+            name += "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in location[1:])
+        lines.append(f"invalid setting {name}: {problem['msg']}")
+    return "\n".join(lines)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings or raise SettingsError with a message fit for a terminal."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        raise SettingsError(describe_validation_error(error)) from None

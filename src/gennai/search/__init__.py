@@ -1,0 +1,1 @@
+"""Shared retrieval: Japanese analysis and ranking."""
