@@ -157,6 +157,7 @@ class Law:
     lossy: bool = False  # article-level only (bulk-articles.zip): paragraphs and items not reliable
     headings: list[Heading] = field(default_factory=list)  # the outline, in document order
     articles: list[Article] = field(default_factory=list)  # main provision, document order
+    paragraphs: list[Paragraph] = field(default_factory=list)  # a main provision of bare 項 without 条
     suppl_provisions: list[SupplProvision] = field(default_factory=list)
     appendix_tables: list[Table] = field(default_factory=list)
 
