@@ -1,0 +1,1 @@
+"""The audit trail: what happened, by whom, append-only."""

@@ -1,0 +1,235 @@
+"""Conversations: storing turns, streaming answers into them, and keeping history tidy.
+
+A turn is written in two steps so nothing is lost: the user's message (and a ``pending`` answer) is
+committed before the model is called; the answer is written once the stream ends, as ``complete``,
+``incomplete`` (the client or the model broke off; what arrived is kept) or ``error``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import selectinload
+
+from gennai.audit.log import add_event
+from gennai.db.base import utcnow
+from gennai.db.engine import transaction
+from gennai.db.models import Conversation, Message, ModelCall, User
+from gennai.gateway.base import ChatMessage, ChatRequest, StreamEvent
+from gennai.gateway.metering import Meter
+from gennai.gateway.service import Gateway
+from gennai.guard.policy import GuardRefusal
+
+SYSTEM_PROMPT = (
+    "あなたは日本の行政職員の業務を支援するアシスタントです。正確に、簡潔に、丁寧な日本語で答えてください。"
+    "分からないことは分からないと答えてください。"
+)
+TITLE_CHARS = 40
+
+
+class ChatError(Exception):
+    """A request the chat cannot carry out; ``code`` names the cause for APIs and translations."""
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Turn:
+    conversation_id: uuid.UUID
+    user_message_id: uuid.UUID | None
+    answer_id: uuid.UUID
+    model: str
+
+
+class Chats:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        gateway: Gateway,
+        *,
+        max_message_chars: int,
+        max_messages: int,
+    ) -> None:
+        self._sessions = sessions
+        self._gateway = gateway
+        self._models = gateway.models
+        self._max_chars = max_message_chars
+        self._max_messages = max_messages
+
+    async def recent(self, user: User, limit: int = 100) -> list[Conversation]:
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(Conversation)
+                .where(Conversation.user_id == user.id)
+                .order_by(Conversation.updated_at.desc())
+                .limit(limit)
+            )
+            return list(rows)
+
+    async def get(self, user: User, conversation_id: uuid.UUID) -> Conversation:
+        async with self._sessions() as session:
+            conversation = await session.scalar(
+                select(Conversation)
+                .where(Conversation.id == conversation_id, Conversation.user_id == user.id)
+                .options(selectinload(Conversation.messages))
+            )
+        if conversation is None:
+            raise ChatError("not_found", "conversation not found", 404)
+        return conversation
+
+    async def rename(self, user: User, conversation_id: uuid.UUID, title: str) -> None:
+        cleaned = " ".join(title.split())
+        if not cleaned or len(cleaned) > 200:
+            raise ChatError("invalid_title", "a title needs 1 to 200 characters")
+        async with transaction(self._sessions) as session:
+            conversation = await self._owned(session, user, conversation_id)
+            conversation.title = cleaned
+            add_event(session, actor_id=user.id, action="chat.rename", outcome="ok", target=str(conversation_id))
+
+    async def delete(self, user: User, conversation_id: uuid.UUID) -> None:
+        async with transaction(self._sessions) as session:
+            conversation = await self._owned(session, user, conversation_id)
+            await session.delete(conversation)
+            add_event(session, actor_id=user.id, action="chat.delete", outcome="ok", target=str(conversation_id))
+
+    async def start_turn(
+        self, user: User, conversation_id: uuid.UUID | None, content: str, model: str | None
+    ) -> Turn:
+        """Store the user's message and a pending answer; the model is called by ``stream``."""
+        text = content.strip()
+        if not text:
+            raise ChatError("empty_message", "the message is empty")
+        if len(text) > self._max_chars:
+            raise ChatError("message_too_long", f"the message is longer than {self._max_chars} characters")
+        model_name = model or self._models.default
+        await self._admit(user, [text], model_name)
+        async with transaction(self._sessions) as session:
+            if conversation_id is None:
+                conversation = Conversation(user_id=user.id, title=text[:TITLE_CHARS], model=model_name)
+                session.add(conversation)
+                await session.flush()
+                seq = 0
+            else:
+                conversation = await self._owned(session, user, conversation_id)
+                conversation.model = model_name
+                seq = await self._next_seq(session, conversation.id)
+                if seq + 2 > self._max_messages:
+                    raise ChatError("conversation_full", "this conversation is full; start a new one")
+            conversation.updated_at = utcnow()
+            question = Message(conversation_id=conversation.id, seq=seq, role="user", content=text)
+            answer = Message(
+                conversation_id=conversation.id, seq=seq + 1, role="assistant", status="pending", model=model_name
+            )
+            session.add_all([question, answer])
+            add_event(
+                session, actor_id=user.id, action="chat.message", outcome="allowed",
+                target=str(conversation.id), detail={"model": model_name, "chars": len(text)},
+            )
+        return Turn(conversation.id, question.id, answer.id, model_name)
+
+    async def retry(self, user: User, conversation_id: uuid.UUID, model: str | None) -> Turn:
+        """Replace the last answer with a new pending one, to be streamed again."""
+        async with transaction(self._sessions) as session:
+            conversation = await self._owned(session, user, conversation_id)
+            last = await session.scalar(
+                select(Message).where(Message.conversation_id == conversation.id).order_by(Message.seq.desc())
+            )
+            if last is None:
+                raise ChatError("nothing_to_retry", "there is no message to answer again")
+            model_name = model or conversation.model
+            self._models.get(model_name)
+            seq = last.seq + 1
+            if last.role == "assistant":
+                seq = last.seq
+                await session.delete(last)
+                await session.flush()
+            conversation.model = model_name
+            conversation.updated_at = utcnow()
+            answer = Message(
+                conversation_id=conversation.id, seq=seq, role="assistant", status="pending", model=model_name
+            )
+            session.add(answer)
+            add_event(session, actor_id=user.id, action="chat.retry", outcome="ok", target=str(conversation.id))
+        return Turn(conversation.id, None, answer.id, model_name)
+
+    async def stream(self, user: User, turn: Turn) -> AsyncGenerator[StreamEvent, None]:
+        """Call the model for a pending answer and write what arrives, however the stream ends."""
+        history = await self._history(turn)
+        request = ChatRequest(messages=history, max_tokens=self._gateway.models.spec(turn.model).max_output_tokens)
+
+        async def save_answer(
+            session: AsyncSession, call: ModelCall, meter: Meter, status: str, error: str | None
+        ) -> None:
+            await session.execute(
+                update(Message)
+                .where(Message.id == turn.answer_id)
+                .values(content=meter.text, status=status, error=error, model_call_id=call.id)
+            )
+
+        async for event in self._gateway.stream(
+            user.id, turn.model, request, source="portal", target=str(turn.conversation_id), on_finish=save_answer
+        ):
+            yield event
+
+    async def _history(self, turn: Turn) -> list[ChatMessage]:
+        """The messages before the pending answer that fit the model's context, newest kept."""
+        budget = self._models.spec(turn.model).context_window * 2
+        async with self._sessions() as session:
+            answer_seq = await session.scalar(select(Message.seq).where(Message.id == turn.answer_id))
+            rows = await session.scalars(
+                select(Message)
+                .where(
+                    Message.conversation_id == turn.conversation_id,
+                    Message.seq < answer_seq,
+                    Message.status.in_(("complete", "incomplete")),
+                )
+                .order_by(Message.seq.desc())
+            )
+            kept: list[ChatMessage] = []
+            for row in rows:
+                if kept and budget - len(row.content) < 0:
+                    break
+                budget -= len(row.content)
+                kept.append(ChatMessage("user" if row.role == "user" else "assistant", row.content))
+        return [ChatMessage("system", SYSTEM_PROMPT), *reversed(kept)]
+
+    async def _admit(self, user: User, texts: list[str], model: str) -> None:
+        try:
+            await self._gateway.admit(user.id, texts, model)
+        except GuardRefusal as refusal:
+            raise ChatError("refused_by_guard", str(refusal), 403) from refusal
+
+    async def _owned(self, session: AsyncSession, user: User, conversation_id: uuid.UUID) -> Conversation:
+        conversation = await session.scalar(
+            select(Conversation).where(Conversation.id == conversation_id, Conversation.user_id == user.id)
+        )
+        if conversation is None:
+            raise ChatError("not_found", "conversation not found", 404)
+        return conversation
+
+    @staticmethod
+    async def _next_seq(session: AsyncSession, conversation_id: uuid.UUID) -> int:
+        highest = await session.scalar(
+            select(func.max(Message.seq)).where(Message.conversation_id == conversation_id)
+        )
+        return 0 if highest is None else highest + 1
+
+
+async def close_interrupted_answers(sessions: async_sessionmaker[AsyncSession], older_than: timedelta) -> int:
+    """Mark answers left ``pending`` by a stopped process as incomplete, keeping their text."""
+    async with transaction(sessions) as session:
+        result = await session.execute(
+            update(Message)
+            .where(Message.status == "pending", Message.created_at < utcnow() - older_than)
+            .values(status="incomplete", error="interrupted")
+        )
+    return int(getattr(result, "rowcount", 0) or 0)
+

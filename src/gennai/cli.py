@@ -1,0 +1,134 @@
+"""The ``gennai`` command: serve, migrate, keys."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Annotated, TypeVar
+
+import typer
+
+from gennai.config import Settings, SettingsError, load_settings
+
+app = typer.Typer(help="gennai: generative AI for government work", no_args_is_help=True, add_completion=False)
+keys_app = typer.Typer(help="API keys for programs", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+T = TypeVar("T")
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code=2)
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return load_settings(**overrides)
+    except SettingsError as error:
+        _fail(str(error))
+        raise AssertionError("unreachable") from error
+
+
+def _run_db(settings: Settings, work: Callable[[Settings], Coroutine[object, object, T]]) -> T:
+    """Run database work, turning an unreachable database into one clear line and exit code 2."""
+    try:
+        return asyncio.run(work(settings))
+    except (OSError, ConnectionError) as error:
+        _fail(f"database not reachable ({settings.effective_database_url.split('@')[-1]}): {error}")
+    except Exception as error:
+        if type(error).__module__.startswith(("sqlalchemy", "asyncpg", "sqlite3")):
+            _fail(f"database error: {error}")
+        raise
+    raise AssertionError("unreachable")
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    from gennai.db.engine import create_engine
+    from gennai.db.migrate import upgrade
+
+    async def work(settings: Settings) -> None:
+        engine = create_engine(settings.effective_database_url)
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    _run_db(_settings(), work)
+    typer.echo("database is up to date")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
+) -> None:
+    """Start the portal and the APIs (migrating the database first)."""
+    import uvicorn
+
+    from gennai.web.app import create_app
+
+    overrides: dict[str, object] = {}
+    if host is not None:
+        overrides["host"] = host
+    if port is not None:
+        overrides["port"] = port
+    settings = _settings(**overrides)
+    if not _is_loopback(settings.host):
+        _fail(
+            f"no identity provider is configured, so gennai runs in single-user local mode and listens on "
+            f"127.0.0.1 only; refusing to listen on {settings.host}"
+        )
+    typer.echo(f"gennai {settings.effective_database_url.split('@')[-1]} -> http://{settings.host}:{settings.port}")
+    config = uvicorn.Config(create_app(settings), host=settings.host, port=settings.port, log_level="info",
+                            timeout_graceful_shutdown=5)
+    server = uvicorn.Server(config)
+    server.run()
+    if not server.started:
+        sys.exit(1)
+
+
+@keys_app.command("create")
+def create_key(
+    user: Annotated[str, typer.Option("--user", help="e-mail of the key's owner (created if new)")],
+    name: Annotated[str, typer.Option(help="a label for the key")] = "",
+) -> None:
+    """Create an API key; the key is printed once, as the last line."""
+    from gennai.db.engine import create_engine, session_factory, transaction
+    from gennai.db.migrate import upgrade
+    from gennai.identity.apikeys import create_key as new_key
+    from gennai.identity.users import get_or_create_user, normalise_email
+
+    try:
+        email = normalise_email(user)
+    except ValueError as error:
+        _fail(str(error))
+        return
+
+    async def work(settings: Settings) -> str:
+        engine = create_engine(settings.effective_database_url)
+        try:
+            await upgrade(engine)
+            async with transaction(session_factory(engine)) as session:
+                owner = await get_or_create_user(session, email)
+                _, plain = await new_key(session, owner, name)
+            return plain
+        finally:
+            await engine.dispose()
+
+    plain = _run_db(_settings(), work)
+    typer.echo(f"API key for {email} (shown once; store it now):")
+    typer.echo(plain)

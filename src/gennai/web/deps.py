@@ -1,0 +1,85 @@
+"""The shared dependencies of the request path: identity, then CSRF for forms; guard and audit
+live in the services the routes call, so no route can skip them.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from typing import Annotated
+
+from fastapi import Depends, Header, HTTPException, Request
+
+from gennai.db.engine import transaction
+from gennai.db.models import User
+from gennai.identity.apikeys import authenticate
+from gennai.web.services import Services
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_SESSION_KEY = "csrf"
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def csrf_token(request: Request) -> str:
+    """The per-session token that forms and scripts send back with every change."""
+    token = request.session.get(CSRF_SESSION_KEY)
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session[CSRF_SESSION_KEY] = token
+    return str(token)
+
+
+async def _check_csrf(request: Request) -> None:
+    expected = request.session.get(CSRF_SESSION_KEY)
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        sent = str((await request.form()).get(CSRF_FIELD) or "")
+    if not expected or not sent or not hmac.compare_digest(str(expected), sent):
+        raise HTTPException(403, detail="csrf")
+
+
+async def portal_user(request: Request, services: ServicesDep) -> User:
+    """Identity for portal pages and their scripts; changes must also carry the CSRF token."""
+    user: User | None = None
+    if services.local_mode:
+        async with services.sessions() as session:
+            user = await session.get(User, services.local_user_id)
+    if user is None or not user.is_active:
+        raise HTTPException(401, detail="not_signed_in")
+    if request.method not in SAFE_METHODS:
+        await _check_csrf(request)
+    return user
+
+
+PortalUser = Annotated[User, Depends(portal_user)]
+
+
+class ApiAuthError(Exception):
+    """A program's request without a usable key; answered in the OpenAI error shape."""
+
+
+async def api_user(services: ServicesDep, authorization: Annotated[str | None, Header()] = None) -> User:
+    """Identity for programs: ``Authorization: Bearer <key>``."""
+    scheme, _, key = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise ApiAuthError("missing or malformed Authorization header; send 'Bearer <api key>'")
+    async with transaction(services.sessions) as session:
+        user = await authenticate(session, key.strip())
+    if user is None:
+        raise ApiAuthError("invalid, expired or revoked API key")
+    return user
+
+
+ApiUser = Annotated[User, Depends(api_user)]
+

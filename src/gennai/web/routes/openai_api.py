@@ -1,0 +1,157 @@
+"""An OpenAI-compatible API for programs: ``GET /v1/models`` and ``POST /v1/chat/completions``.
+
+The official ``openai`` client works against it unchanged. Errors use OpenAI's shape
+``{"error": {"message", "type", "param", "code"}}`` so existing tooling reports them well.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from gennai.gateway.base import ChatMessage, ChatRequest, Finished, ProviderError, TextDelta
+from gennai.gateway.registry import UnknownModelError
+from gennai.guard.policy import GuardRefusal
+from gennai.web.deps import ApiUser, ServicesDep
+
+router = APIRouter(prefix="/v1")
+
+
+def openai_error(
+    status: int, message: str, kind: str, code: str | None = None, param: str | None = None
+) -> JSONResponse:
+    return JSONResponse({"error": {"message": message, "type": kind, "param": param, "code": code}}, status_code=status)
+
+
+class ContentPart(BaseModel):
+    type: Literal["text"]
+    text: str
+
+
+class IncomingMessage(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    role: Literal["system", "developer", "user", "assistant"]
+    content: str | list[ContentPart]
+
+    def as_chat_message(self) -> ChatMessage:
+        text = self.content if isinstance(self.content, str) else "".join(p.text for p in self.content)
+        role = "system" if self.role == "developer" else self.role
+        return ChatMessage(role, text)
+
+
+class StreamOptions(BaseModel):
+    include_usage: bool = False
+
+
+class ChatCompletionRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    model: str = Field(min_length=1)
+    messages: list[IncomingMessage] = Field(min_length=1)
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    max_tokens: int | None = Field(default=None, ge=1)
+    max_completion_tokens: int | None = Field(default=None, ge=1)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    stop: str | list[str] | None = None
+
+    @field_validator("stop")
+    @classmethod
+    def _at_most_four_stops(cls, value: str | list[str] | None) -> str | list[str] | None:
+        if isinstance(value, list) and len(value) > 4:
+            raise ValueError("at most 4 stop sequences")
+        return value
+
+
+@router.get("/models")
+async def list_models(user: ApiUser, services: ServicesDep) -> dict[str, Any]:
+    return {
+        "object": "list",
+        "data": [
+            {"id": info.name, "object": "model", "created": 0, "owned_by": "gennai"}
+            for info in services.models.catalogue()
+        ],
+    }
+
+
+@router.post("/chat/completions", response_model=None)
+async def chat_completions(body: ChatCompletionRequest, user: ApiUser, services: ServicesDep) -> Response:
+    messages = [m.as_chat_message() for m in body.messages]
+    limit = services.settings.max_message_chars
+    if any(len(m.content) > limit for m in messages):
+        return openai_error(400, f"a message is longer than {limit} characters", "invalid_request_error",
+                            "message_too_long", "messages")
+    if not any(m.content.strip() for m in messages if m.role == "user"):
+        return openai_error(400, "no user message with content", "invalid_request_error", "empty_message", "messages")
+    try:
+        await services.gateway.admit(user.id, [m.content for m in messages], body.model)
+    except UnknownModelError:
+        return openai_error(404, f"The model `{body.model}` does not exist", "invalid_request_error",
+                            "model_not_found", "model")
+    except GuardRefusal as refusal:
+        return openai_error(403, str(refusal), "permission_error", "refused_by_guard")
+    stop = [body.stop] if isinstance(body.stop, str) else body.stop or []
+    request = ChatRequest(messages, max_tokens=body.max_completion_tokens or body.max_tokens,
+                          temperature=body.temperature, stop=stop)
+    events = services.gateway.stream(user.id, body.model, request, source="api")
+    completion_id = f"chatcmpl-{uuid.uuid4().hex}"
+    created = int(time.time())
+    if body.stream:
+        include_usage = bool(body.stream_options and body.stream_options.include_usage)
+        chunks = _stream_chunks(events, completion_id, created, body.model, include_usage)
+        return StreamingResponse(chunks, media_type="text/event-stream", headers={"Cache-Control": "no-store"})
+    text: list[str] = []
+    finished: Finished | None = None
+    try:
+        async for event in events:
+            if isinstance(event, TextDelta):
+                text.append(event.text)
+            elif isinstance(event, Finished):
+                finished = event
+    except ProviderError as failure:
+        return openai_error(502, str(failure), "api_error", "model_failed")
+    if finished is None:
+        return openai_error(502, "the model ended without finishing", "api_error", "model_failed")
+    return JSONResponse({
+        "id": completion_id, "object": "chat.completion", "created": created, "model": body.model,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "".join(text)},
+                     "finish_reason": finished.finish_reason}],
+        "usage": _usage(finished),
+    })
+
+
+def _usage(event: Finished) -> dict[str, int]:
+    usage = event.usage
+    return {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens,
+            "total_tokens": usage.prompt_tokens + usage.completion_tokens}
+
+
+async def _stream_chunks(
+    events: AsyncIterator[Any], completion_id: str, created: int, model: str, include_usage: bool
+) -> AsyncIterator[str]:
+    def chunk(choices: list[dict[str, Any]], **extra: Any) -> str:
+        body = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model,
+                "choices": choices, **extra}
+        return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
+
+    yield chunk([{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}])
+    try:
+        async for event in events:
+            if isinstance(event, TextDelta):
+                yield chunk([{"index": 0, "delta": {"content": event.text}, "finish_reason": None}])
+            elif isinstance(event, Finished):
+                yield chunk([{"index": 0, "delta": {}, "finish_reason": event.finish_reason}])
+                if include_usage:
+                    yield chunk([], usage=_usage(event))
+    except ProviderError as failure:
+        error = {"message": str(failure), "type": "api_error", "param": None, "code": "model_failed"}
+        yield f"data: {json.dumps({'error': error}, ensure_ascii=False)}\n\n"
+    yield "data: [DONE]\n\n"
