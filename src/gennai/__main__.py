@@ -1,0 +1,5 @@
+"""``python -m gennai`` is the ``gennai`` command."""
+
+from gennai.cli import app
+
+app()

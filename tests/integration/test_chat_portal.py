@@ -1,0 +1,128 @@
+"""The portal's chat, end to end in-process, on SQLite and PostgreSQL with the echo model."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+from sqlalchemy import select
+
+from gennai.db.models import AuditEvent, Message, ModelCall
+from tests.conftest import csrf_token_of
+
+
+def parse_sse(body: str) -> list[tuple[str, dict]]:
+    events = []
+    for block in body.strip().split("\n\n"):
+        name = data = ""
+        for line in block.split("\n"):
+            if line.startswith("event: "):
+                name = line[7:]
+            elif line.startswith("data: "):
+                data += line[6:]
+        events.append((name, json.loads(data)))
+    return events
+
+
+async def send(client: httpx.AsyncClient, content: str, conversation_id: str | None = None, model: str = "echo"):
+    token = await csrf_token_of(client)
+    return await client.post("/chat/messages", headers={"X-CSRF-Token": token},
+                             json={"conversation_id": conversation_id, "content": content, "model": model})
+
+
+async def test_message_streams_answer_and_is_kept_in_history(app_client: httpx.AsyncClient, db_sessions):
+    response = await send(app_client, "法令の調べ方を教えて")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    events = parse_sse(response.text)
+    assert events[0][0] == "start"
+    conversation_id = events[0][1]["conversation_id"]
+    deltas = "".join(data["text"] for name, data in events if name == "delta")
+    assert deltas == "Echo: 法令の調べ方を教えて"
+    assert events[-1] == ("done", {"status": "complete", "usage": {"prompt_tokens": events[-1][1]["usage"][
+        "prompt_tokens"], "completion_tokens": events[-1][1]["usage"]["completion_tokens"]}})
+
+    async with db_sessions() as session:
+        messages = (await session.scalars(select(Message).order_by(Message.seq))).all()
+        assert [(m.role, m.status) for m in messages] == [("user", "complete"), ("assistant", "complete")]
+        assert messages[1].content == deltas
+        call = await session.get(ModelCall, messages[1].model_call_id)
+        assert call is not None and call.source == "portal" and call.completion_tokens > 0
+        actions = set((await session.scalars(select(AuditEvent.action))).all())
+        assert {"chat.message", "portal.model_call"} <= actions
+
+    history = await app_client.get("/history")
+    assert "法令の調べ方を教えて" in history.text
+    page = await app_client.get(f"/c/{conversation_id}")
+    assert page.status_code == 200 and "Echo: 法令の調べ方を教えて" in page.text
+
+    follow = parse_sse((await send(app_client, "続けて", conversation_id)).text)
+    assert follow[0][1]["conversation_id"] == conversation_id
+
+
+async def test_bad_messages_are_refused_and_nothing_is_written(app_client: httpx.AsyncClient, db_sessions):
+    assert (await send(app_client, "   ")).json()["error"]["code"] == "empty_message"
+    too_long = await send(app_client, "あ" * 20_001)
+    assert too_long.status_code == 400 and too_long.json()["error"]["code"] == "message_too_long"
+    unknown = await send(app_client, "hello", model="no-such-model")
+    assert unknown.status_code == 400 and unknown.json()["error"]["code"] == "unknown_model"
+    missing = await send(app_client, "hello", conversation_id="00000000-0000-4000-8000-000000000000")
+    assert missing.status_code == 404
+    async with db_sessions() as session:
+        assert (await session.scalars(select(Message))).all() == []
+
+
+async def test_change_without_csrf_token_is_refused(app_client: httpx.AsyncClient, db_sessions):
+    response = await app_client.post("/chat/messages", json={"content": "hello"})
+    assert response.status_code == 403
+    async with db_sessions() as session:
+        assert (await session.scalars(select(Message))).all() == []
+
+
+async def test_model_failure_mid_stream_keeps_partial_answer_marked_error(app_client, db_sessions):
+    events = parse_sse((await send(app_client, "[[error]] please")).text)
+    assert events[-1][0] == "error" and events[-1][1]["code"] == "model_failed"
+    async with db_sessions() as session:
+        answer = (await session.scalars(select(Message).where(Message.role == "assistant"))).one()
+        assert answer.status == "error"
+        assert answer.content == "Echo"
+        assert "mid-stream" in (answer.error or "")
+
+
+async def test_retry_replaces_last_answer_and_rename_delete(app_client: httpx.AsyncClient, db_sessions):
+    conversation_id = parse_sse((await send(app_client, "first question")).text)[0][1]["conversation_id"]
+    token = await csrf_token_of(app_client)
+    retried = parse_sse((await app_client.post(f"/chat/{conversation_id}/retry", headers={"X-CSRF-Token": token},
+                                               json={"model": "echo-2"})).text)
+    assert "".join(d["text"] for n, d in retried if n == "delta") == "Echo: first question"
+    async with db_sessions() as session:
+        rows = (await session.scalars(select(Message).order_by(Message.seq))).all()
+        assert [(m.role, m.model) for m in rows] == [("user", None), ("assistant", "echo-2")]
+
+    renamed = await app_client.post(f"/history/{conversation_id}/rename", data={"title": "新しい名前", "csrf_token": token})
+    assert renamed.status_code == 303
+    assert "新しい名前" in (await app_client.get("/history")).text
+    empty_title = await app_client.post(f"/history/{conversation_id}/rename", data={"title": " ", "csrf_token": token})
+    assert empty_title.status_code == 400
+
+    deleted = await app_client.post(f"/history/{conversation_id}/delete", data={"csrf_token": token})
+    assert deleted.status_code == 303
+    assert (await app_client.get(f"/c/{conversation_id}")).status_code == 404
+    async with db_sessions() as session:
+        assert (await session.scalars(select(Message))).all() == []
+
+
+async def test_health_and_readiness(app_client: httpx.AsyncClient):
+    assert (await app_client.get("/healthz")).json() == {"status": "ok"}
+    ready = await app_client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["checks"] == {"database": True, "models": True}
+
+
+async def test_pages_switch_language_and_carry_security_headers(app_client: httpx.AsyncClient):
+    home = await app_client.get("/")
+    assert 'lang="ja"' in home.text and "ローカル単一利用者モード" in home.text
+    assert "script-src 'self'" in home.headers["content-security-policy"]
+    switched = await app_client.get("/lang/en", headers={"referer": "http://127.0.0.1/history"})
+    assert switched.status_code == 303 and switched.headers["location"] == "/history"
+    english = await app_client.get("/")
+    assert 'lang="en"' in english.text and "single-user local mode" in english.text
