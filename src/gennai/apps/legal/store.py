@@ -324,7 +324,7 @@ def _stored(row: ProvisionRow, law_id: str, lossy: bool) -> StoredArticle:
             num=row.article_num,
             title=row.article_title,
             caption=row.caption,
-            paragraphs=[_paragraph(p) for p in json.loads(row.body)],
+            paragraphs=[paragraph_from_json(p) for p in json.loads(row.body)],
             path=tuple(Heading(**h) for h in json.loads(row.path)),
             deleted=row.deleted,
         ),
@@ -333,7 +333,8 @@ def _stored(row: ProvisionRow, law_id: str, lossy: bool) -> StoredArticle:
     )
 
 
-def _paragraph(data: dict[str, Any]) -> Paragraph:
+def paragraph_from_json(data: dict[str, Any]) -> Paragraph:
+    """A paragraph back from the JSON an article row keeps it in."""
     return Paragraph(
         num=data["num"],
         label=data["label"],
