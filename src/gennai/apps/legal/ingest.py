@@ -14,6 +14,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -166,3 +167,17 @@ async def _save(store: LawStore, prepared: _Prepared, report: IngestReport, prog
     report.record(prepared.law.law_id, outcome)
     if progress:
         progress(prepared.name, outcome)
+
+
+async def ensure_sample_ingested(sessions: async_sessionmaker[AsyncSession]) -> IngestReport | None:
+    """Ingest the shipped sample statutes when the store holds no law at all; None when it did nothing."""
+    if await LawStore(sessions).count_laws() > 0:
+        return None
+    report = IngestReport()
+    sample = resources.files("gennai.apps.legal").joinpath("sample")
+    for part in ("full", "articles.zip"):
+        with resources.as_file(sample.joinpath(part)) as path:
+            done = await ingest_path(sessions, path)
+        for name in ("added", "updated", "unchanged", "failed"):
+            getattr(report, name).extend(getattr(done, name))
+    return report
