@@ -41,6 +41,7 @@ _MARKERS = re.compile(r"[ \t]*((?:\[\d+\])+)")
 _PAREN = re.compile(r"[ \t]*[（(]([^）)\n]{1,80})[）)]")
 _ELLIPSIS = re.compile(r"…+|\.{3,}|・{3,}|（中?略）|\(中?略\)")
 _SPACE = re.compile(r"\s+")
+_NESTED_QUOTES = str.maketrans("『』", "「」")
 _LEADING_LABEL = re.compile(r"^(?:[^\s　]{1,8}[\s　]+)?")
 
 
@@ -95,8 +96,9 @@ class VerifiedText:
 
 
 def normalize(text: str) -> str:
-    """Compare statute text as a reader would: width-insensitive (NFKC), whitespace ignored."""
-    return _SPACE.sub("", unicodedata.normalize("NFKC", text))
+    """Compare statute text as a reader would: width-insensitive (NFKC), whitespace ignored, and
+    『』 equal to 「」 (a quotation inside a quotation is written with 『』)."""
+    return _SPACE.sub("", unicodedata.normalize("NFKC", text)).translate(_NESTED_QUOTES)
 
 
 def quote_matches(quote: str, source_text: str) -> bool:
