@@ -40,12 +40,35 @@ from gennai.search.index import BM25Index, BoolArray, FloatArray, top_k
 
 MAX_QUERY_CHARS = 2000
 MAX_LIMIT = 100
-CAPTION_WEIGHT = 1.5
-TITLE_WEIGHT = 0.6
+CAPTION_WEIGHT = 5.0
+TITLE_WEIGHT = 0.3
 NAMED_LAW_BONUS = 12.0
 NAMED_LAW_TERM_WEIGHT = 0.2  # the words of a named statute's title say which law, not what about
 DEFINITION_BONUS = 6.0
 DIRECT_HIT_SCORE = 1000.0
+# Everyday words a question uses for what statutes say otherwise; expansions count at EXPANSION_WEIGHT.
+EVERYDAY_TERMS: dict[str, str] = {
+    "給料": "賃金",
+    "給与": "賃金 給与",
+    "残業": "時間外 労働 延長",
+    "失業手当": "基本手当",
+    "失業保険": "基本手当",
+    "労働基準監督署": "行政官庁",
+    "有給": "有給休暇",
+    "パブリックコメント": "意見公募",
+    "パブコメ": "意見公募",
+    "雇い止め": "更新 有期労働契約",
+    "守秘義務": "秘密 漏らす",
+    "退職": "退職 職を退く",
+    "もらう": "支給",
+    "受け取る": "支給",
+    "いつまで": "期間 以内",
+    "何日": "日 以内",
+    "兼業": "兼ねる 営利企業",
+    "副業": "兼ねる 営利企業",
+}
+EXPANSION_WEIGHT = 0.7
+NAMED_LAW_STEM_BONUS = 10.0  # a query saying 国家公務員 (not 国家公務員法) leans towards 国家公務員法
 _DEFINITION = re.compile(r"「([^「」]{1,40})」(?:とは|という。)")
 _MAX_DEFINITION_SPAN = 4
 
@@ -178,6 +201,10 @@ class LegalSearch:
         self._law_index = dict(law_index)
         self._names = sorted(names.items(), key=lambda pair: -len(pair[0]))
         self._parser = CitationParser(titles=[n for n, _ in self._names])
+        self._stems = sorted(
+            ((law.title[:-1], i) for i, law in enumerate(laws) if law.title.endswith("法") and len(law.title) >= 5),
+            key=lambda pair: -len(pair[0]),
+        )
         revision_index = {pk: i for i, (pk, _, _) in enumerate(revisions)}
         revision_law = np.array([self._law_index.get(law_id, -1) for _, law_id, _ in revisions], dtype=np.int32)
         starts = np.array([(d or date.min).toordinal() for _, _, d in revisions], dtype=np.int64)
@@ -218,6 +245,10 @@ class LegalSearch:
     def size(self) -> int:
         """How many articles the index holds (all revisions)."""
         return len(self._docs)
+
+    @property
+    def law_count(self) -> int:
+        return len(self._laws)
 
     def resolve_law(self, name: str) -> str | None:
         """A law id from a law id, title or abbreviation as held."""
@@ -294,10 +325,10 @@ class LegalSearch:
         return None if law_id is None else self._law_index[law_id]
 
     def _scores(self, query: str) -> FloatArray:
-        terms = analyze_query(query)
-        named = self._named_laws(query)
+        named, rest = self._named_laws(query)
         named_terms = {t for law in named for t in analyze(self._laws[law].title)}
-        weights = [NAMED_LAW_TERM_WEIGHT if t in named_terms else 1.0 for t in terms]
+        terms, weights = _expand(query)
+        weights = [NAMED_LAW_TERM_WEIGHT if t in named_terms else w for t, w in zip(terms, weights, strict=True)]
         scores = self._body.scores(terms, weights)
         scores += CAPTION_WEIGHT * self._captions.scores(terms, weights)
         topical = [t for t in terms if t not in named_terms]
@@ -306,19 +337,22 @@ class LegalSearch:
             scores += TITLE_WEIGHT * title_scores[self._doc_law] * (scores > 0)
         for law in named:
             scores += NAMED_LAW_BONUS * ((self._doc_law == law) & (scores > 0))
+        for stem, law in self._stems:
+            if stem in rest:
+                scores += NAMED_LAW_STEM_BONUS * ((self._doc_law == law) & (scores > 0))
         for position in self._defined(terms):
             scores[position] += DEFINITION_BONUS
         return scores
 
-    def _named_laws(self, query: str) -> list[int]:
-        """Statutes the query names by title or abbreviation, longest names first, no overlaps."""
+    def _named_laws(self, query: str) -> tuple[list[int], str]:
+        """Statutes the query names by title or abbreviation (longest first), and the query without them."""
         found: list[int] = []
         rest = query
         for name, law in self._names:
             if len(name) >= 2 and name in rest:
                 found.append(law)
                 rest = rest.replace(name, "　")
-        return found
+        return found, rest
 
     def _defined(self, terms: Sequence[str]) -> list[int]:
         positions: list[int] = []
@@ -407,6 +441,19 @@ class LegalSearch:
                 )
             )
         return references
+
+
+def _expand(query: str) -> tuple[list[str], list[float]]:
+    """Query terms with weights, plus the statute words for everyday words the query uses."""
+    terms = list(analyze_query(query))
+    weights = [1.0] * len(terms)
+    for word, expansion in EVERYDAY_TERMS.items():
+        if word in query:
+            for term in analyze_query(expansion):
+                if term not in terms:
+                    terms.append(term)
+                    weights.append(EXPANSION_WEIGHT)
+    return terms, weights
 
 
 async def _fingerprint(session: AsyncSession) -> tuple[int, int]:
