@@ -224,3 +224,10 @@ def test_mark_unverified_inserts_from_the_end() -> None:
 async def test_bad_input_does_not_crash(text: str) -> None:
     for check in await verify_text(text, SOURCE):
         assert check.status in STATUSES
+
+
+async def test_quote_tied_by_marker_at_sentence_end() -> None:
+    answer = "行政庁は「審査基準を定めなければならない」とされる。[1]\n\n[1] 試験手続法第五条第一項\n"
+    assert await statuses(answer) == [("試験手続法第五条第一項", "quote_mismatch")]
+    answer = "行政庁は「審査基準を定めるものとする」と定められています[1]。\n\n[1] 試験手続法第五条第一項\n"
+    assert await statuses(answer) == [("試験手続法第五条第一項", "verified")]

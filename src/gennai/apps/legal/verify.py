@@ -37,7 +37,8 @@ MIN_NEARBY_QUOTE = 8
 only when explicitly tied to a citation by ``[n]`` or a parenthesised citation."""
 
 _REFERENCE_LINE = re.compile(r"^[ \t]*(?:[-*・][ \t]*)?\[(\d+)\]", re.MULTILINE)
-_MARKERS = re.compile(r"[ \t]*((?:\[\d+\])+)")
+_MARKER = re.compile(r"\[(\d+)\]")
+_SENTENCE_REST = re.compile(r"[^。「\n]*。?(?:\[\d+\])*")  # up to the sentence's end or the next quote
 _PAREN = re.compile(r"[ \t]*[（(]([^）)\n]{1,80})[）)]")
 _ELLIPSIS = re.compile(r"…+|\.{3,}|・{3,}|（中?略）|\(中?略\)")
 _SPACE = re.compile(r"\s+")
@@ -171,14 +172,15 @@ def _attribute_quotes(text: str, citations: list[Citation], quotes: list[Quote])
 
 
 def _quote_targets(text: str, citations: list[Citation], quote: Quote, numbered: dict[str, int]) -> list[int]:
+    """A quote belongs to the citation in parentheses right after it, else to the ``[n]`` later in its
+    sentence (…「…」と定めている[1]。), else to a citation before it on the same line."""
     after = quote.span[1]
-    if (m := _MARKERS.match(text, after)) is not None:
-        numbers = re.findall(r"\d+", m.group(1))
-        return [numbered[n] for n in numbers if n in numbered]
     if (m := _PAREN.match(text, after)) is not None:
         inside = [i for i, c in enumerate(citations) if _inside(c.span, m.span(1))]
         if inside:
             return inside[:1]
+    if (m := _SENTENCE_REST.match(text, after)) is not None and (markers := _MARKER.findall(m.group())):
+        return [numbered[n] for n in markers if n in numbered]
     if len(normalize(quote.text)) < MIN_NEARBY_QUOTE:
         return []
     line_start = text.rfind("\n", 0, quote.span[0]) + 1
