@@ -11,9 +11,9 @@ from gennai.apps.legal.answers import (
     build_messages,
     complete_references,
     number_sources,
-    provision_label,
 )
 from gennai.apps.legal.provisions import ProvisionRef, ProvisionText
+from gennai.apps.legal.resolve import provision_label
 
 SOURCE = sample_source()
 

@@ -17,8 +17,8 @@ from datetime import date
 from typing import Literal, get_args
 
 from gennai.apps.legal.citations import CitationParser
-from gennai.apps.legal.numerals import article_label, item_label, paragraph_label, subitem_label
-from gennai.apps.legal.provisions import ProvisionRef, ProvisionSource, ProvisionText
+from gennai.apps.legal.provisions import ProvisionSource, ProvisionText
+from gennai.apps.legal.resolve import provision_label
 from gennai.apps.legal.verify import CitationCheck, mark_unverified, verify_text
 
 Generate = Callable[[list[dict[str, str]]], Awaitable[str]]
@@ -95,19 +95,6 @@ class GroundedAnswer:
     @property
     def all_verified(self) -> bool:
         return all(c.status == "verified" for c in self.citations)
-
-
-def provision_label(law_title: str, ref: ProvisionRef) -> str:
-    """The full label by which a provision is cited: 行政手続法附則第二条, 同法第二条第一項第四号イ."""
-    parts = [law_title, "附則" if ref.supplementary else ""]
-    if ref.article:
-        parts.append(article_label(ref.article))
-    if ref.paragraph is not None:
-        parts.append(paragraph_label(ref.paragraph))
-    if ref.item:
-        parts.append(item_label(ref.item))
-    parts.extend(subitem_label(int(s)) for s in ref.subitems if s.isdigit())
-    return "".join(parts)
 
 
 async def number_sources(provisions: Sequence[ProvisionText], source: ProvisionSource) -> list[NumberedSource]:

@@ -16,7 +16,7 @@ from typing import Literal
 
 from gennai.apps.legal.citations import Citation, load_aliases
 from gennai.apps.legal.model import num_covers, num_key
-from gennai.apps.legal.numerals import article_label, item_label, paragraph_label
+from gennai.apps.legal.numerals import article_label, item_label, paragraph_label, subitem_label
 from gennai.apps.legal.provisions import LawRecord, ProvisionRef, ProvisionSource, ProvisionText
 
 Failure = Literal["not_found", "ambiguous", "not_in_force"]
@@ -99,14 +99,16 @@ def _items(item: str) -> list[str]:
     return [str(n) for n in range(num_key(first)[0], num_key(last)[0] + 1)]
 
 
-def _where(ref: ProvisionRef) -> str:
-    parts = ["附則" if ref.supplementary else ""]
+def provision_label(law_title: str, ref: ProvisionRef) -> str:
+    """The full label by which a provision is cited: 行政手続法附則第二条, 同法第二条第一項第四号イ."""
+    parts = [law_title, "附則" if ref.supplementary else ""]
     if ref.article:
         parts.append(article_label(ref.article))
     if ref.paragraph is not None:
         parts.append(paragraph_label(ref.paragraph))
     if ref.item:
         parts.append(item_label(ref.item))
+    parts.extend(subitem_label(int(s)) for s in ref.subitems if s.isdigit())
     return "".join(parts)
 
 
@@ -131,9 +133,9 @@ async def resolve(citation: Citation, source: ProvisionSource, as_of: date | Non
         found = await source.get_provision(ref, as_of)
         if found is None:
             if as_of is not None and await source.get_provision(ref) is not None:
-                where = _where(ref)
-                return _fail(citation, "not_in_force", f"{law.title}{where}は指定日には存在しません", law)
-            return _fail(citation, "not_found", f"{law.title}{_where(ref)}は存在しません", law)
+                where = provision_label(law.title, ref)
+                return _fail(citation, "not_in_force", f"{where}は指定日には存在しません", law)
+            return _fail(citation, "not_found", f"{provision_label(law.title, ref)}は存在しません", law)
         provisions.append(found)
     return Resolution(citation, law=law, refs=tuple(refs_or_reason), provisions=tuple(provisions))
 
@@ -167,8 +169,10 @@ async def _refs(citation: Citation, law: LawRecord, source: ProvisionSource) -> 
             if paragraph is None and citation.item is not None:
                 paragraph = await _sole_paragraph(source, law, num, citation.supplementary)
                 if paragraph is None:
-                    where = _where(ProvisionRef(law.law_id, num, supplementary=citation.supplementary))
-                    return f"{law.title}{where}には複数の項があり、どの項の号か分かりません"
+                    where = provision_label(
+                        law.title, ProvisionRef(law.law_id, num, supplementary=citation.supplementary)
+                    )
+                    return f"{where}には複数の項があり、どの項の号か分かりません"
             refs.extend(
                 ProvisionRef(
                     law_id=law.law_id,
