@@ -7,6 +7,7 @@ from gennai.apps.legal.citations import (
     load_aliases,
     parse_citations,
 )
+from gennai.apps.legal.provisions import LawRecord
 
 TETSUZUKI = CitationContext(law="行政手続法", article="5", paragraph=2)
 
@@ -246,3 +247,15 @@ def test_label() -> None:
 @pytest.mark.parametrize("text", ["", "第", "第条", "前", "同", "附則", "第十項目", "x" * 10000])
 def test_no_citation_no_crash(text: str) -> None:
     assert all(c.span[0] < c.span[1] for c in parse_citations(text))
+
+
+def test_parser_for_stored_laws_knows_abbreviations() -> None:
+    law = LawRecord(
+        "507AC0000000053",
+        "人工知能関連技術の研究開発及び活用の推進に関する法律",
+        "令和七年法律第五十三号",
+        "Act",
+        ("ＡＩ法",),
+    )
+    parser = CitationParser.for_laws([law])
+    assert [c.law for c in parser.parse("ＡＩ法第三条とAI法第四条")] == ["ＡＩ法", "AI法"]

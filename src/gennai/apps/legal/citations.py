@@ -29,6 +29,7 @@ from gennai.apps.legal.numerals import (
     subitem_label,
     to_kanji,
 )
+from gennai.apps.legal.provisions import LawRecord
 
 
 @dataclass(frozen=True)
@@ -107,13 +108,13 @@ _THIS_LAW = re.compile("この法律|本法")
 _LIST_JOIN = re.compile("[、，,・]|及び|並びに|又は|若しくは|ならびに|および|または")
 # A statute title not in the known list: kanji/katakana words joined by the particles titles use,
 # ending in a law-type word. Only trusted right before a provision (…法第五条).
-_NAME_WORD = "[一-龥々〆ァ-ヶー]+"
+_NAME_WORD = "[一-龥々〆ァ-ヶーA-Za-zＡ-Ｚａ-ｚ]+"
 _NAME_LINK = "(?:に関する|における|のための|に係る|に対する|に伴う|及び|並びに|等の|の)"
 _LAW_SUFFIX = "(?:法律|法|令|規則|憲法|条例|規程)"
 _GUESSED_NAME = re.compile(f"(?:{_NAME_WORD}{_NAME_LINK})*(?:{_NAME_WORD})?{_LAW_SUFFIX}\\Z")
 _GENERIC_NAMES = frozenset({"法", "法律", "令", "規則", "条例", "規程", "同法", "同令", "同規則", "本法"})
 _LAW_LIKE = re.compile(f"{_LAW_SUFFIX}\\Z")
-_NAME_CHAR = re.compile("[一-龥々〆ァ-ヶー]")
+_NAME_CHAR = re.compile("[一-龥々〆ァ-ヶーA-Za-zＡ-Ｚａ-ｚ]")
 
 
 def _single(label: str, unit: str) -> str:
@@ -228,6 +229,12 @@ class CitationParser:
             f"(?P<known>{known})|(?P<num>{_LAW_NUM.pattern})|(?P<same>{_SAME_LAW.pattern})"
             f"|(?P<this>{_THIS_LAW.pattern})|(?P<chain>第|附[ 　]?則|前|次|同|本)"
         )
+
+    @classmethod
+    def for_laws(cls, laws: Iterable[LawRecord]) -> CitationParser:
+        """A parser that knows the titles and abbreviations of the statutes a store holds."""
+        names = [name for law in laws for name in (law.title, *law.abbreviations)]
+        return cls(titles=names)
 
     def parse(self, text: str, context: CitationContext | None = None) -> list[Citation]:
         """Every citation in ``text`` in order, with exact spans."""

@@ -21,6 +21,10 @@ from gennai.apps.legal.provisions import LawRecord, ProvisionRef, ProvisionSourc
 
 Failure = Literal["not_found", "ambiguous", "not_in_force"]
 
+_FULL_WIDTH = str.maketrans(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+    "ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ０１２３４５６７８９",
+)  # statutes spell abbreviations such as ＡＩ法 in full width; users type AI法
 _LAW_ID = re.compile(r"[0-9]{3}[A-Z]{2}[0-9A-Z]{10}")
 
 
@@ -50,8 +54,9 @@ async def find_law(source: ProvisionSource, name: str) -> tuple[LawRecord | None
         law = await source.get_law(name)
         return (law, None, "") if law else (None, "not_found", f"法令ID {name} の法令は登録されていません")
     found = await source.find_laws(name)
-    if not found and name in load_aliases():
-        found = await source.find_laws(load_aliases()[name])
+    for variant in (name.translate(_FULL_WIDTH), load_aliases().get(name)):
+        if not found and variant and variant != name:
+            found = await source.find_laws(variant)
     by_id = {law.law_id: law for law in found}
     if not by_id:
         return None, "not_found", f"「{name}」という法令は登録されていません"
