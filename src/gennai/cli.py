@@ -45,20 +45,21 @@ def _run_db(settings: Settings, work: Callable[[Settings], Coroutine[object, obj
     raise AssertionError("unreachable")
 
 
-@app.command()
-def migrate() -> None:
-    """Bring the database schema up to date."""
+async def _upgrade_database(settings: Settings) -> None:
     from gennai.db.engine import create_engine
     from gennai.db.migrate import upgrade
 
-    async def work(settings: Settings) -> None:
-        engine = create_engine(settings.effective_database_url)
-        try:
-            await upgrade(engine)
-        finally:
-            await engine.dispose()
+    engine = create_engine(settings.effective_database_url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
 
-    _run_db(_settings(), work)
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    _run_db(_settings(), _upgrade_database)
     typer.echo("database is up to date")
 
 
@@ -92,6 +93,7 @@ def serve(
             f"no identity provider is configured, so gennai runs in single-user local mode and listens on "
             f"127.0.0.1 only; refusing to listen on {settings.host}"
         )
+    _run_db(settings, _upgrade_database)  # fail here, in one clear line, if the database is unreachable
     typer.echo(f"gennai {settings.effective_database_url.split('@')[-1]} -> http://{settings.host}:{settings.port}")
     config = uvicorn.Config(create_app(settings), host=settings.host, port=settings.port, log_level="info",
                             timeout_graceful_shutdown=5)

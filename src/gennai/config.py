@@ -8,11 +8,13 @@ so that a fresh clone runs with nothing configured and a ministry configures eve
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
+import pydantic_settings
 from pydantic import BaseModel, Field, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
@@ -164,9 +166,29 @@ def describe_validation_error(error: ValidationError) -> str:
     return "\n".join(lines)
 
 
+NON_FIELD_VARIABLES = frozenset({"GENNAI_CONFIG"})
+
+
+def _unknown_variables() -> list[str]:
+    """GENNAI_* variables that no setting reads: almost always a typo that would silently do nothing."""
+    known = {f"GENNAI_{name.upper()}" for name in Settings.model_fields} | NON_FIELD_VARIABLES
+    return sorted(
+        name for name in os.environ
+        if name.startswith("GENNAI_") and name.split("__", 1)[0] not in known and not name.startswith("GENNAI_TEST_")
+    )
+
+
 def load_settings(**overrides: object) -> Settings:
     """Build settings or raise SettingsError with a message fit for a terminal."""
+    unknown = _unknown_variables()
+    if unknown:
+        raise SettingsError(f"unknown setting {', '.join(unknown)}: no such setting (see docs/configuration.md)")
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as error:
         raise SettingsError(describe_validation_error(error)) from None
+    except pydantic_settings.SettingsError as error:
+        # Raised when a complex value (such as GENNAI_MODELS) is not valid JSON.
+        field_name = re.search(r'field "(\w+)"', str(error))
+        name = f"GENNAI_{field_name.group(1).upper()}" if field_name else "settings"
+        raise SettingsError(f"invalid setting {name}: not valid JSON ({error.__cause__ or error})") from None

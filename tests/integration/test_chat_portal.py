@@ -6,9 +6,9 @@ import json
 
 import httpx
 from sqlalchemy import select
+from tests.conftest import csrf_token_of
 
 from gennai.db.models import AuditEvent, Message, ModelCall
-from tests.conftest import csrf_token_of
 
 
 def parse_sse(body: str) -> list[tuple[str, dict]]:
@@ -99,10 +99,12 @@ async def test_retry_replaces_last_answer_and_rename_delete(app_client: httpx.As
         rows = (await session.scalars(select(Message).order_by(Message.seq))).all()
         assert [(m.role, m.model) for m in rows] == [("user", None), ("assistant", "echo-2")]
 
-    renamed = await app_client.post(f"/history/{conversation_id}/rename", data={"title": "新しい名前", "csrf_token": token})
+    renamed = await app_client.post(f"/history/{conversation_id}/rename",
+                                    data={"title": "新しい名前", "csrf_token": token})
     assert renamed.status_code == 303
     assert "新しい名前" in (await app_client.get("/history")).text
-    empty_title = await app_client.post(f"/history/{conversation_id}/rename", data={"title": " ", "csrf_token": token})
+    empty_title = await app_client.post(f"/history/{conversation_id}/rename",
+                                        data={"title": " ", "csrf_token": token})
     assert empty_title.status_code == 400
 
     deleted = await app_client.post(f"/history/{conversation_id}/delete", data={"csrf_token": token})

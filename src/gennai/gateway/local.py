@@ -29,8 +29,18 @@ def bundled_model_path() -> Path:
 
 
 class LocalProvider:
-    def __init__(self, name: str, model_path: str = "", context_window: int = 2048, max_tokens: int = 512):
+    def __init__(
+        self,
+        name: str,
+        model_path: str = "",
+        context_window: int = 2048,
+        max_tokens: int = 512,
+        threads: int | None = None,
+    ) -> None:
         self.name = name
+        # Leave a core to the web server: llama.cpp's threads spin, and starving the event loop
+        # stalls every other request while a model answers.
+        self.threads = threads or max(1, (os.cpu_count() or 2) - 1)
         self._model_path = Path(model_path) if model_path else None
         self._context_window = context_window
         self._max_tokens = max_tokens
@@ -53,7 +63,8 @@ class LocalProvider:
         return Llama(
             model_path=str(path),
             n_ctx=self._context_window,
-            n_threads=max(1, (os.cpu_count() or 2)),
+            n_threads=self.threads,
+            n_threads_batch=os.cpu_count() or 1,
             verbose=False,
         )
 
@@ -99,6 +110,7 @@ class LocalProvider:
             max_tokens=request.max_tokens or self._max_tokens,
             temperature=0.2 if request.temperature is None else request.temperature,
             stop=request.stop or None,
+            repeat_penalty=1.1,
         )
         pieces: list[str] = []
         finish_reason = "stop"

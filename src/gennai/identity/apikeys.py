@@ -45,7 +45,7 @@ async def authenticate(session: AsyncSession, plain: str) -> User | None:
     ).first()
     if row is None:
         return None
-    key, user = row.tuple()
+    key, user = row
     now = utcnow()
     expires_at = key.expires_at
     if expires_at is not None and expires_at.tzinfo is None:

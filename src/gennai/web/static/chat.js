@@ -93,6 +93,16 @@
     body.textContent = text.textGenerating;
     let received = "";
     let finished = false;
+    let renderPending = false;
+    // Re-render at most once a frame: parsing the whole answer on every token would grow quadratically.
+    const scheduleRender = () => {
+      if (renderPending) return;
+      renderPending = true;
+      requestAnimationFrame(() => {
+        renderPending = false;
+        window.gennaiMarkdown.render(body, received);
+      });
+    };
     try {
       const response = await fetch(url, {
         method: "POST",
@@ -114,7 +124,7 @@
           }
         } else if (name === "delta") {
           received += data.text;
-          window.gennaiMarkdown.render(body, received);
+          scheduleRender();
         } else if (name === "done") {
           finished = true;
           answer.classList.replace("status-pending", "status-complete");
@@ -133,7 +143,8 @@
       addNote(answer, error.name === "AbortError" ? text.textIncomplete : text.textNetwork, false);
     } finally {
       body.dataset.source = received;
-      if (!received) body.textContent = "";
+      if (received) window.gennaiMarkdown.render(body, received);
+      else body.textContent = "";
       body.removeAttribute("aria-busy");
       controller = null;
       setBusy(false);
