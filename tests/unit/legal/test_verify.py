@@ -1,11 +1,12 @@
+from dataclasses import replace
 from datetime import date
 
 import pytest
 from tests.unit.legal.statute_fakes import LAW_ID, sample_source
 
 from gennai.apps.legal.citations import CitationContext, CitationParser, parse_citations
-from gennai.apps.legal.provisions import ProvisionRef
-from gennai.apps.legal.resolve import resolve
+from gennai.apps.legal.provisions import LawRecord, ProvisionRef, ProvisionText
+from gennai.apps.legal.resolve import resolve, resolve_text
 from gennai.apps.legal.verify import (
     STATUSES,
     CitationCheck,
@@ -62,6 +63,13 @@ async def test_resolve_reports_why() -> None:
     resolution = await resolve(citation, SOURCE)
     assert resolution.failure == "not_found"
     assert "民法" in resolution.reason
+
+
+async def test_resolve_text_for_a_search_query() -> None:
+    (resolution,) = await resolve_text("試験手続法第５条第２項", SOURCE)
+    assert resolution.ok
+    assert resolution.refs == (ProvisionRef(LAW_ID, "5", 2),)
+    assert "許認可等の性質" in resolution.provisions[0].text
 
 
 # --- statuses -------------------------------------------------------------------------------
@@ -231,3 +239,29 @@ async def test_quote_tied_by_marker_at_sentence_end() -> None:
     assert await statuses(answer) == [("試験手続法第五条第一項", "quote_mismatch")]
     answer = "行政庁は「審査基準を定めるものとする」と定められています[1]。\n\n[1] 試験手続法第五条第一項\n"
     assert await statuses(answer) == [("試験手続法第五条第一項", "verified")]
+
+
+class ArticleLevelOnly:
+    """A source holding only article-level text, as the bulk (lossy) statutes are stored."""
+
+    async def find_laws(self, name: str) -> list[LawRecord]:
+        return await SOURCE.find_laws(name)
+
+    async def get_law(self, law_id: str, as_of: date | None = None) -> LawRecord | None:
+        return await SOURCE.get_law(law_id, as_of)
+
+    async def get_provision(self, ref: ProvisionRef, as_of: date | None = None) -> ProvisionText | None:
+        article = await SOURCE.get_provision(replace(ref, paragraph=None, item=None, subitems=()), as_of)
+        if article is None or ref.paragraph is None:
+            return article
+        return replace(article, ref=ref, approximate=True)
+
+
+async def test_article_level_data_cannot_verify_a_paragraph() -> None:
+    source = ArticleLevelOnly()
+    (check,) = await verify_text("試験手続法第五条第九項", source)
+    assert check.status == "ambiguous"
+    (check,) = await verify_text("試験手続法第五条", source)
+    assert check.status == "verified"
+    (check,) = await verify_text("試験手続法第五条第一項は「審査基準を定めなければならない」とする。", source)
+    assert check.status == "quote_mismatch"

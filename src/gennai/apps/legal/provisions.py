@@ -49,6 +49,9 @@ class ProvisionText:
     in_force_until: date | None = None
     path_label: str = ""  # e.g. "第二章 第五条 第六項 第二号"
     children: tuple[str, ...] = field(default=())
+    # True when ``text`` is wider than ``ref`` asked: article-level (lossy) data cannot narrow to a
+    # paragraph or item, so a verifier must not call such a citation verified.
+    approximate: bool = False
 
 
 class ProvisionSource(Protocol):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from gennai.apps.legal.citations import Citation, load_aliases
+from gennai.apps.legal.citations import Citation, CitationContext, CitationParser, default_parser, load_aliases
 from gennai.apps.legal.model import num_covers, num_key
 from gennai.apps.legal.numerals import article_label, item_label, paragraph_label, subitem_label
 from gennai.apps.legal.provisions import LawRecord, ProvisionRef, ProvisionSource, ProvisionText
@@ -201,3 +201,15 @@ async def _sole_paragraph(
     if found is not None and len(found.children) > 1:
         return None
     return 1  # a missing article is reported when paragraph 1 is looked up
+
+
+async def resolve_text(
+    text: str,
+    source: ProvisionSource,
+    *,
+    as_of: date | None = None,
+    context: CitationContext | None = None,
+    parser: CitationParser | None = None,
+) -> list[Resolution]:
+    """Every citation in ``text`` resolved, in order: a query that names provisions goes straight to them."""
+    return [await resolve(c, source, as_of) for c in (parser or default_parser()).parse(text, context)]

@@ -201,6 +201,8 @@ def _check(resolution: Resolution, quotes: list[str], as_of: date | None) -> tup
     for quote in quotes:
         if not quote_matches(quote, source_text):
             return "quote_mismatch", f"「{quote}」は{resolution.citation.label()}の条文にありません"
+    if any(p.approximate for p in resolution.provisions):
+        return "ambiguous", "この法令は条単位のデータしかなく、項・号までは確認できません"
     return "verified", ""
 
 
