@@ -85,7 +85,7 @@ async def test_errors_use_the_openai_shape(app_client: httpx.AsyncClient, api_ke
         {"role": "user", "content": "[[error]]"}]}), 502, "model_failed")
     async with db_sessions() as session:
         statuses = (await session.scalars(select(ModelCall.status))).all()
-    assert statuses == ["error"]
+    assert statuses == ["incomplete"]
 
 
 async def test_mid_stream_failure_is_reported_in_the_stream(app_client: httpx.AsyncClient, api_key: str):

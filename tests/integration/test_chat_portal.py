@@ -79,12 +79,12 @@ async def test_change_without_csrf_token_is_refused(app_client: httpx.AsyncClien
         assert (await session.scalars(select(Message))).all() == []
 
 
-async def test_model_failure_mid_stream_keeps_partial_answer_marked_error(app_client, db_sessions):
+async def test_model_failure_mid_stream_keeps_partial_answer_marked_incomplete(app_client, db_sessions):
     events = parse_sse((await send(app_client, "[[error]] please")).text)
     assert events[-1][0] == "error" and events[-1][1]["code"] == "model_failed"
     async with db_sessions() as session:
         answer = (await session.scalars(select(Message).where(Message.role == "assistant"))).one()
-        assert answer.status == "error"
+        assert answer.status == "incomplete"
         assert answer.content == "Echo"
         assert "mid-stream" in (answer.error or "")
 

@@ -60,7 +60,8 @@ class Gateway:
                 yield event
             status = "complete"
         except ProviderError as failure:
-            status, error = "error", str(failure)
+            # An answer cut off by the model keeps what arrived, as one cut off by the client does.
+            status, error = ("incomplete" if meter.pieces else "error"), str(failure)
             raise
         finally:
             with anyio.CancelScope(shield=True):
