@@ -259,3 +259,9 @@ def test_parser_for_stored_laws_knows_abbreviations() -> None:
     )
     parser = CitationParser.for_laws([law])
     assert [c.law for c in parser.parse("ＡＩ法第三条とAI法第四条")] == ["ＡＩ法", "AI法"]
+
+
+def test_range_with_a_dash() -> None:
+    c = one("行政手続法第5条〜第7条")
+    assert (c.article, c.text) == ("5:7", "行政手続法第5条〜第7条")
+    assert one("行政手続法第五条第一項～第三項").paragraph_to == 3

@@ -94,15 +94,17 @@ _NOT_ONE = f"(?![一1１](?![{NUMERAL_CHARS}]))"  # 第五条の一部 is not a 
 _BRANCH = f"(?:の{_NOT_ONE}{_N})*"
 _ERA = "明治|大正|昭和|平成|令和"
 
-_ARTICLE = re.compile(f"第({_N}条{_BRANCH})(?:から第({_N}条{_BRANCH})まで)?")
+_TO = "(?:から|[〜～―－])"  # 第五条から第七条まで, and 第5条〜第7条 as answers often write it
+_ARTICLE = re.compile(f"第({_N}条{_BRANCH})(?:{_TO}第({_N}条{_BRANCH})(?:まで)?)?")
 _ARTICLE_REL = re.compile("(前|次|同|本)条")
-_PARAGRAPH = re.compile(f"第({_N})項(?:から第({_N})項まで)?")
+_PARAGRAPH = re.compile(f"第({_N})項(?:{_TO}第({_N})項(?:まで)?)?")
 _PARAGRAPH_REL = re.compile(f"前各項|前({_N})項|(前|次|同|本)項")
-_ITEM = re.compile(f"第({_N}号{_BRANCH})(?:から第({_N}号{_BRANCH})まで)?")
+_ITEM = re.compile(f"第({_N}号{_BRANCH})(?:{_TO}第({_N}号{_BRANCH})(?:まで)?)?")
 _ITEM_REL = re.compile("前各号|(前|次|同|本)号")
 _SUBITEM = re.compile(f"[{IROHA}](?![ァ-ヶー])")
 _SUPPL = re.compile("附[ 　]?則")
 _LAW_NUM = re.compile(f"({_ERA})(元|{_N})年([一-龥]{{1,12}}?)第({_N})号")
+_PAREN_LAW_NUM = re.compile(f"（{_LAW_NUM.pattern}）")
 _SAME_LAW = re.compile("同法律|同法|同令|同規則")
 _THIS_LAW = re.compile("この法律|本法")
 _LIST_JOIN = re.compile("[、，,・]|及び|並びに|又は|若しくは|ならびに|および|または")
@@ -261,7 +263,7 @@ class CitationParser:
             law, after = m.group("known"), m.end()
             if after < len(text) and _NAME_CHAR.match(text, after):
                 return []  # part of a longer name: 地方税法施行令
-            if paren := re.compile(f"（{_LAW_NUM.pattern}）").match(text, after):
+            if paren := _PAREN_LAW_NUM.match(text, after):
                 after = paren.end()
         elif kind == "num":
             num_match = _LAW_NUM.match(text, start)
