@@ -11,9 +11,8 @@ import json
 import tempfile
 from pathlib import Path
 
-from legal_corpus import corpus_or_exit, fresh_store, ingest_corpus, load_devset
-
 from gennai.apps.legal.search import LegalSearch
+from legal_corpus import corpus_or_exit, fresh_store, ingest_corpus, load_devset
 
 
 def _is_gold(hit_law: str, hit_article: str, gold: list[dict[str, str]]) -> bool:

@@ -63,7 +63,7 @@ class EgovLawClient:
     async def list_laws(self, **filters: str | int) -> list[RevisionSummary]:
         """``/laws`` with its query filters (law_title, law_type, asof, limit, offset, ...)."""
         data = await self._json("/laws", filters)
-        return [_summary(entry["law_info"], entry["revision_info"]) for entry in data.get("laws", [])]
+        return [_summary(entry.get("law_info"), entry.get("revision_info")) for entry in data.get("laws", [])]
 
     async def law_revisions(self, law_id: str) -> list[RevisionSummary]:
         """``/law_revisions/{law_id}``: every revision of a law, newest first as the API lists them."""
@@ -104,7 +104,9 @@ class EgovLawClient:
         return data
 
 
-def _summary(info: Mapping[str, Any], revision: Mapping[str, Any]) -> RevisionSummary:
+def _summary(info: Mapping[str, Any] | None, revision: Mapping[str, Any] | None) -> RevisionSummary:
+    if info is None or revision is None:
+        raise EgovApiError("e-Gov API: unexpected entry without law_info or revision_info")
     try:
         enforced = revision.get("amendment_enforcement_date")
         return RevisionSummary(

@@ -326,7 +326,8 @@ class LegalSearch:
 
     def _scores(self, query: str) -> FloatArray:
         named, rest = self._named_laws(query)
-        named_terms = {t for law in named for t in analyze(self._laws[law].title)}
+        stemmed = [law for stem, law in self._stems if stem in rest]
+        named_terms = {t for law in [*named, *stemmed] for t in analyze(self._laws[law].title)}
         terms, weights = _expand(query)
         weights = [NAMED_LAW_TERM_WEIGHT if t in named_terms else w for t, w in zip(terms, weights, strict=True)]
         scores = self._body.scores(terms, weights)
@@ -337,9 +338,8 @@ class LegalSearch:
             scores += TITLE_WEIGHT * title_scores[self._doc_law] * (scores > 0)
         for law in named:
             scores += NAMED_LAW_BONUS * ((self._doc_law == law) & (scores > 0))
-        for stem, law in self._stems:
-            if stem in rest:
-                scores += NAMED_LAW_STEM_BONUS * ((self._doc_law == law) & (scores > 0))
+        for law in stemmed:
+            scores += NAMED_LAW_STEM_BONUS * ((self._doc_law == law) & (scores > 0))
         for position in self._defined(terms):
             scores[position] += DEFINITION_BONUS
         return scores

@@ -1,0 +1,173 @@
+"""Statute store, ingest, as-of and search on SQLite and PostgreSQL (``db_sessions`` runs both)."""
+
+from __future__ import annotations
+
+import zipfile
+from datetime import date
+from importlib import resources
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from gennai.apps.legal import store as store_module
+from gennai.apps.legal.ingest import ensure_sample_ingested, ingest_path
+from gennai.apps.legal.provisions import ProvisionRef
+from gennai.apps.legal.search import LegalSearch
+from gennai.apps.legal.store import LawStore
+from gennai.apps.legal.tables import LawRow, ProvisionRow, RevisionRow
+
+Sessions = async_sessionmaker[AsyncSession]
+FULL = Path(str(resources.files("gennai.apps.legal").joinpath("sample/full")))
+PROCEDURE = FULL / "405AC0000000088_20240401_504AC0100000052.xml"
+AI_ACT = FULL / "507AC0000000053_20250901_000000000000000.xml"
+PROCEDURE_ID = "405AC0000000088"
+
+
+async def count(sessions: Sessions, table: type) -> int:
+    async with sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(table)) or 0)
+
+
+def later_revision(tmp_path: Path) -> Path:
+    """行政手続法 as if amended from 2030-04-01: article 5's caption and first sentence changed."""
+    text = PROCEDURE.read_text("utf-8")
+    text = text.replace(
+        "<ArticleCaption>（審査基準）</ArticleCaption>", "<ArticleCaption>（審査基準の改正）</ArticleCaption>"
+    )
+    text = text.replace("行政庁は、審査基準を定めるものとする。", "行政庁は、審査基準を定め、公表するものとする。")
+    path = tmp_path / "405AC0000000088_20300401_512AC0000000001.xml"
+    path.write_text(text, "utf-8")
+    return path
+
+
+async def test_ingest_is_incremental_and_keeps_history(db_sessions: Sessions, tmp_path: Path) -> None:
+    report = await ingest_path(db_sessions, PROCEDURE)
+    assert report.added == [PROCEDURE_ID] and not report.failed
+    again = await ingest_path(db_sessions, PROCEDURE)
+    assert again.unchanged == [PROCEDURE_ID]
+    newer = await ingest_path(db_sessions, later_revision(tmp_path))
+    assert newer.updated == [PROCEDURE_ID]
+    assert await count(db_sessions, RevisionRow) == 2
+
+    store = LawStore(db_sessions)
+    ref = ProvisionRef(PROCEDURE_ID, "5", 1)
+    old = await store.get_provision(ref, as_of=date(2025, 1, 1))
+    new = await store.get_provision(ref, as_of=date(2030, 4, 1))
+    latest = await store.get_provision(ref)
+    assert old is not None and old.text.startswith("行政庁は、審査基準を定めるものとする。")
+    assert old.in_force_from == date(2024, 4, 1) and old.in_force_until == date(2030, 4, 1)
+    assert new is not None and "公表する" in new.text and new.in_force_until is None
+    assert latest == new
+    assert await store.get_provision(ref, as_of=date(2000, 1, 1)) is None  # before any revision we hold
+    law = await store.get_law(PROCEDURE_ID, as_of=date(2025, 1, 1))
+    assert law is not None and law.revision_id == "405AC0000000088_20240401_504AC0100000052"
+
+
+async def test_provisions_at_every_depth(db_sessions: Sessions) -> None:
+    await ingest_path(db_sessions, FULL)
+    store = LawStore(db_sessions)
+    item = await store.get_provision(ProvisionRef(PROCEDURE_ID, "2", 1, "4", ("2",)))
+    assert item is not None and item.text.startswith("ロ") and item.path_label.endswith("第四号 ロ")
+    deleted = await store.get_provision(ProvisionRef("322AC0000000049", "30"))
+    assert deleted is not None and deleted.deleted and deleted.text == "削除"
+    branch = await store.get_provision(ProvisionRef("322AC0000000049", "32_2", 2))
+    assert branch is not None and branch.path_label == "第四章 第三十二条の二 第二項"
+    suppl = await store.get_provision(ProvisionRef(PROCEDURE_ID, paragraph=1, supplementary=True))
+    assert suppl is not None and "施行する" in suppl.text
+    assert await store.get_provision(ProvisionRef(PROCEDURE_ID, "5", 9)) is None
+    assert await store.get_provision(ProvisionRef(PROCEDURE_ID, "999")) is None
+    assert await store.get_provision(ProvisionRef("999AC0000000999", "1")) is None
+    whole = await store.get_provision(ProvisionRef(PROCEDURE_ID))
+    assert whole is not None and "36_2" in whole.children
+    found = await store.find_laws("行手法")
+    assert [law.law_id for law in found] == [PROCEDURE_ID]
+    assert [law.law_id for law in await store.find_laws("平成五年法律第八十八号")] == [PROCEDURE_ID]
+    assert await store.find_laws("手続") == []
+
+
+async def test_a_failing_law_leaves_nothing_behind(
+    db_sessions: Sessions, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "broken.xml").write_bytes(b"<Law><LawBody>")
+    (tmp_path / "foreign.xml").write_bytes(b"<html/>")
+    (tmp_path / AI_ACT.name).write_bytes(AI_ACT.read_bytes())
+    report = await ingest_path(db_sessions, tmp_path)
+    assert {name for name, _ in report.failed} == {"broken.xml", "foreign.xml"}
+    assert report.added == ["507AC0000000053"]
+
+    def explode(*_args: object) -> list[dict[str, object]]:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(store_module, "_provision_rows", explode)
+    failed = await ingest_path(db_sessions, PROCEDURE)
+    assert failed.failed and "disk full" in failed.failed[0][1]
+    async with db_sessions() as session:
+        assert await session.get(LawRow, PROCEDURE_ID) is None
+    assert await count(db_sessions, LawRow) == 1
+
+
+async def test_zip_ingest_and_sample_on_first_start(db_sessions: Sessions, tmp_path: Path) -> None:
+    archive = tmp_path / "laws.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        out.write(AI_ACT, f"laws/{AI_ACT.name}")
+        out.writestr("laws/bad.xml", b"<oops")
+    report = await ingest_path(db_sessions, archive)
+    assert report.added == ["507AC0000000053"] and len(report.failed) == 1
+    assert await ensure_sample_ingested(db_sessions) is None  # a law is stored: leave the store alone
+
+
+async def test_search_on_the_sample(db_sessions: Sessions) -> None:
+    report = await ensure_sample_ingested(db_sessions)
+    assert report is not None and len(report.added) >= 40 and not report.failed
+    search = await LegalSearch.load(db_sessions)
+
+    direct = await search.search("行政手続法第五条")
+    assert (direct[0].law_id, direct[0].article) == (PROCEDURE_ID, "5")
+    ai = await search.search("AI法第3条")
+    assert (ai[0].law_id, ai[0].article) == ("507AC0000000053", "3")
+
+    hearing = await search.search("不利益処分をする前の聴聞の手続", limit=10)
+    assert any(h.law_id == PROCEDURE_ID and h.article == "13" for h in hearing)
+    rest = await search.search("休憩時間は何分必要か")
+    assert (rest[0].law_id, rest[0].article) == ("322AC0000000049", "34")
+    assert rest[0].paragraph == 1 and rest[0].path_label == "第四章 第三十四条 第一項"
+    secret = await search.search("国家公務員の守秘義務")
+    assert any(h.law_id == "322AC0000000120" and h.article == "100" for h in secret)
+    assert all(h.paragraph is None for h in secret if h.law_id == "322AC0000000120")  # article-level data
+
+    only = await search.search("審査基準", law="行手法")
+    assert only and {h.law_id for h in only} == {PROCEDURE_ID}
+    assert await search.search("審査基準", law="存在しない法") == []
+    assert await search.search("審査基準", law_type="CabinetOrder") == []
+    assert await search.search("審査基準", law=PROCEDURE_ID, as_of=date(1990, 1, 1)) == []
+    assert await search.search("") == [] and await search.search("あ" * 10_000) == []
+    assert len(await search.search("者", limit=1000)) <= 100
+
+    view = await search.article_view(PROCEDURE_ID, "5")
+    assert view is not None and view.previous is not None and view.next is not None
+    assert (view.previous.num, view.next.num) == ("4", "6")
+    first = await search.article_view(PROCEDURE_ID, "1")
+    assert first is not None and first.previous is None
+    refs = await search.article_view(PROCEDURE_ID, "3")  # cites 国家公務員法第二条 and statutes we lack
+    assert refs is not None
+    assert any(r.law_id == "322AC0000000120" and r.article == "2" for r in refs.references)
+    assert any(r.law_id is None for r in refs.references)
+    assert await search.article_view(PROCEDURE_ID, "999") is None
+
+
+async def test_search_refreshes_after_an_ingest(db_sessions: Sessions, tmp_path: Path) -> None:
+    search = await LegalSearch.load(db_sessions)
+    assert await search.search("審査基準") == []
+    await ingest_path(db_sessions, PROCEDURE)
+    assert await search.refresh() is True
+    assert (await search.search("審査基準"))[0].law_id == PROCEDURE_ID
+    await ingest_path(db_sessions, later_revision(tmp_path))
+    await search.refresh()
+    current = await search.search("審査基準の改正")
+    assert current[0].caption == "（審査基準の改正）"
+    past = await search.search("審査基準", as_of=date(2025, 1, 1), law=PROCEDURE_ID)
+    assert past and all(h.caption != "（審査基準の改正）" for h in past)
+    assert await search.refresh() is False
+    assert await count(db_sessions, ProvisionRow) > 0

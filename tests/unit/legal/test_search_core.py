@@ -1,0 +1,49 @@
+"""Japanese analysis and the BM25 index under legal search."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gennai.search.analysis import analyze, analyze_query
+from gennai.search.index import BM25Index, top_k
+
+
+def test_analysis_drops_particles_and_symbols_and_normalizes_spelling() -> None:
+    tokens = analyze("個人情報の第三者提供について、教えてください。")
+    assert "個人" in tokens and "情報" in tokens and "提供" in tokens
+    assert "の" not in tokens and "、" not in tokens and "。" not in tokens
+    assert analyze_query("申込みの取下げ") == analyze_query("申し込み取り下げ")
+
+
+def test_full_width_and_half_width_analyse_alike() -> None:
+    assert analyze_query("ＡＩ") == analyze_query("AI")
+
+
+def test_short_and_huge_queries() -> None:
+    assert analyze_query("税") == ("税",)
+    assert analyze_query("の") == ("の",)  # a lone particle is still a query, not an empty one
+    assert analyze_query("") == ()
+    assert len(analyze_query("あ" * 10_000)) >= 1
+
+
+def test_long_text_is_analysed_in_chunks() -> None:
+    assert len(analyze("行政手続" * 20_000)) >= 20_000
+
+
+def test_bm25_ranks_the_document_about_the_query_first() -> None:
+    index = BM25Index([["休憩", "時間", "労働"], ["賃金", "支払", "労働"], ["休憩", "休憩", "時間"]])
+    ranked = top_k(index.scores(["休憩", "時間"]), 3)
+    assert [doc for doc, _ in ranked] == [2, 0]
+    assert index.document_frequency("労働") == 2 and index.document_frequency("無い") == 0
+
+
+def test_top_k_respects_the_mask_and_the_limit() -> None:
+    index = BM25Index([["a"], ["a", "b"], ["a"]])
+    scores = index.scores(["a"])
+    assert len(top_k(scores, 2)) == 2
+    assert [doc for doc, _ in top_k(scores, 3, np.array([False, True, False]))] == [1]
+    assert top_k(index.scores(["z"]), 3) == []
+
+
+def test_an_empty_index_answers_nothing() -> None:
+    assert top_k(BM25Index([]).scores(["a"]), 5) == []
