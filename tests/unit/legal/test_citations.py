@@ -1,3 +1,5 @@
+import time
+
 import pytest
 
 from gennai.apps.legal.citations import (
@@ -265,3 +267,10 @@ def test_range_with_a_dash() -> None:
     c = one("行政手続法第5条〜第7条")
     assert (c.article, c.text) == ("5:7", "行政手続法第5条〜第7条")
     assert one("行政手続法第五条第一項～第三項").paragraph_to == 3
+
+
+def test_adversarial_names_stay_fast() -> None:
+    start = time.perf_counter()
+    for text in ("等の法" * 4000 + "第一条", "及び法" * 4000 + "第一条", "第" * 10000, "の" * 10000 + "法第一条"):
+        parse_citations(text)
+    assert time.perf_counter() - start < 2

@@ -110,13 +110,32 @@ _THIS_LAW = re.compile("この法律|本法")
 _LIST_JOIN = re.compile("[、，,・]|及び|並びに|又は|若しくは|ならびに|および|または")
 # A statute title not in the known list: kanji/katakana words joined by the particles titles use,
 # ending in a law-type word. Only trusted right before a provision (…法第五条).
-_NAME_WORD = "[一-龥々〆ァ-ヶーA-Za-zＡ-Ｚａ-ｚ]+"
-_NAME_LINK = "(?:に関する|における|のための|に係る|に対する|に伴う|及び|並びに|等の|の)"
+_NAME_LINKS = ("に関する", "における", "のための", "に係る", "に対する", "に伴う", "並びに", "及び", "の")
 _LAW_SUFFIX = "(?:法律|法|令|規則|憲法|条例|規程)"
-_GUESSED_NAME = re.compile(f"(?:{_NAME_WORD}{_NAME_LINK})*(?:{_NAME_WORD})?{_LAW_SUFFIX}\\Z")
 _GENERIC_NAMES = frozenset({"法", "法律", "令", "規則", "条例", "規程", "同法", "同令", "同規則", "本法"})
 _LAW_LIKE = re.compile(f"{_LAW_SUFFIX}\\Z")
 _NAME_CHAR = re.compile("[一-龥々〆ァ-ヶーA-Za-zＡ-Ｚａ-ｚ]")
+
+
+def _guess_name(window: str) -> str | None:
+    """The longest statute-like name ending ``window``: kanji/katakana words joined by the particles
+    titles use (…の…に関する法律). Walks back once, so no input can make it slow."""
+    if not _LAW_LIKE.search(window):
+        return None
+    start = len(window)
+    while True:
+        run = start
+        while run > 0 and _NAME_CHAR.match(window, run - 1):
+            run -= 1
+        if run == start:
+            break
+        start = run
+        link = next((k for k in _NAME_LINKS if window.endswith(k, 0, start)), None)
+        if link is None or start - len(link) == 0 or not _NAME_CHAR.match(window, start - len(link) - 1):
+            break
+        start -= len(link)
+    name = window[start:]
+    return name if name and _NAME_CHAR.match(name) else None
 
 
 def _single(label: str, unit: str) -> str:
@@ -309,10 +328,8 @@ class CitationParser:
         for name in self._names:
             if window.endswith(name) and _LAW_LIKE.search(name):
                 return name
-        guess = _GUESSED_NAME.search(window)
-        if guess is None or guess.group() in _GENERIC_NAMES:
-            return None
-        return guess.group()
+        guess = _guess_name(window)
+        return None if guess is None or guess in _GENERIC_NAMES else guess
 
     @staticmethod
     def _previous_law(found: list[Citation]) -> str | None:
