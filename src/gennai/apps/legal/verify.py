@@ -222,7 +222,8 @@ async def verify_text(
     """
     citations = (parser or default_parser()).parse(text, context)
     quotes = find_quotes(text)
-    quoted = [q for q in quotes if normalize(q.text) not in {normalize(c.text) for c in citations}]
+    cited = {normalize(c.text) for c in citations}
+    quoted = [q for q in quotes if normalize(q.text) not in cited]  # 「行政手続法第五条」 is a citation
     citations = [
         c
         for c in citations
