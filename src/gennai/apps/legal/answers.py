@@ -10,7 +10,6 @@ model is any ``async`` callable from chat messages to text.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -19,7 +18,7 @@ from typing import Literal, get_args
 from gennai.apps.legal.citations import CitationParser
 from gennai.apps.legal.provisions import ProvisionSource, ProvisionText
 from gennai.apps.legal.resolve import provision_label
-from gennai.apps.legal.verify import CitationCheck, mark_unverified, verify_text
+from gennai.apps.legal.verify import REFERENCE_LINE, SOURCE_MARKER, CitationCheck, mark_unverified, verify_text
 
 Generate = Callable[[list[dict[str, str]]], Awaitable[str]]
 ReportForm = Literal["definition", "procedure", "comparison", "interpretation", "overview"]
@@ -67,9 +66,6 @@ SYSTEM_PROMPT = "\n".join(
         "5. 回答の最後に「参照条文」の見出しを置き、使った資料を1行に1つ「[番号] 条文名」の形で列挙してください。",
     ]
 )
-
-_MARKER = re.compile(r"\[(\d+)\]")
-_REFERENCE_LINE = re.compile(r"^[ \t]*(?:[-*・][ \t]*)?\[(\d+)\]", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -132,11 +128,11 @@ def complete_references(text: str, sources: Sequence[NumberedSource]) -> str:
     """Make sure every ``[n]`` used has a reference line naming its provision, so that quotes tied to
     ``[n]`` are checked against it; a marker with no such source is marked rather than kept silently."""
     by_number = {s.number: s for s in sources}
-    listed = {int(n) for n in _REFERENCE_LINE.findall(text)}
-    used = [int(n) for n in dict.fromkeys(_MARKER.findall(text))]
+    listed = {int(n) for n in REFERENCE_LINE.findall(text)}
+    used = [int(n) for n in dict.fromkeys(SOURCE_MARKER.findall(text))]
     unknown = {n for n in used if n not in by_number and n not in listed}
     if unknown:
-        text = _MARKER.sub(
+        text = SOURCE_MARKER.sub(
             lambda m: m.group() + (" ⚠（資料にない番号です）" if int(m.group(1)) in unknown else ""), text
         )
     missing = [by_number[n] for n in used if n in by_number and n not in listed]

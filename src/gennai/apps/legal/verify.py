@@ -36,8 +36,9 @@ MIN_NEARBY_QUOTE = 8
 """Shorter 「…」 next to a citation are usually terms (「審査基準」), not quotations; they are checked
 only when explicitly tied to a citation by ``[n]`` or a parenthesised citation."""
 
-_REFERENCE_LINE = re.compile(r"^[ \t]*(?:[-*・][ \t]*)?\[(\d+)\]", re.MULTILINE)
-_MARKER = re.compile(r"\[(\d+)\]")
+REFERENCE_LINE = re.compile(r"^[ \t]*(?:[-*・][ \t]*)?\[(\d+)\]", re.MULTILINE)
+SOURCE_MARKER = re.compile(r"\[(\d+)\]")
+"""A numbered source marker ``[1]``; a line that starts with one is that source's reference line."""
 _SENTENCE_REST = re.compile(r"[^。「\n]*。?(?:\[\d+\])*")  # up to the sentence's end or the next quote
 _PAREN = re.compile(r"[ \t]*[（(]([^）)\n]{1,80})[）)]")
 _ELLIPSIS = re.compile(r"…+|\.{3,}|・{3,}|（中?略）|\(中?略\)")
@@ -157,7 +158,7 @@ def _inside(span: tuple[int, int], outer: tuple[int, int]) -> bool:
 def _attribute_quotes(text: str, citations: list[Citation], quotes: list[Quote]) -> dict[int, list[str]]:
     """Which quotes are claimed to be the text of which citation (by index)."""
     numbered: dict[str, int] = {}
-    for m in _REFERENCE_LINE.finditer(text):
+    for m in REFERENCE_LINE.finditer(text):
         line_end = text.find("\n", m.end())
         line_end = len(text) if line_end < 0 else line_end
         first = next((i for i, c in enumerate(citations) if m.end() <= c.span[0] < line_end), None)
@@ -179,7 +180,7 @@ def _quote_targets(text: str, citations: list[Citation], quote: Quote, numbered:
         inside = [i for i, c in enumerate(citations) if _inside(c.span, m.span(1))]
         if inside:
             return inside[:1]
-    if (m := _SENTENCE_REST.match(text, after)) is not None and (markers := _MARKER.findall(m.group())):
+    if (m := _SENTENCE_REST.match(text, after)) is not None and (markers := SOURCE_MARKER.findall(m.group())):
         return [numbered[n] for n in markers if n in numbered]
     if len(normalize(quote.text)) < MIN_NEARBY_QUOTE:
         return []
