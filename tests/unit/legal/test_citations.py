@@ -274,3 +274,8 @@ def test_adversarial_names_stay_fast() -> None:
     for text in ("等の法" * 4000 + "第一条", "及び法" * 4000 + "第一条", "第" * 10000, "の" * 10000 + "法第一条"):
         parse_citations(text)
     assert time.perf_counter() - start < 2
+
+
+def test_absurdly_long_numbers_are_not_citations() -> None:
+    assert parse_citations("第" + "九" * 5000 + "条") == []
+    assert parse_citations("行政手続法第" + "1" * 13 + "条") == []

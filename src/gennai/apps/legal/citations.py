@@ -19,11 +19,11 @@ from importlib import resources
 
 from gennai.apps.legal.numerals import (
     IROHA,
-    NUMERAL,
     NUMERAL_CHARS,
     article_label,
     item_label,
     paragraph_label,
+    parse_num_label,
     parse_number,
     parse_subitem_label,
     subitem_label,
@@ -89,7 +89,7 @@ class Citation:
 
 # --- patterns -------------------------------------------------------------------------------
 
-_N = NUMERAL
+_N = f"[{NUMERAL_CHARS}]{{1,12}}"  # no statute numbers beyond this; a longer run is noise, not a citation
 _NOT_ONE = f"(?![一1１](?![{NUMERAL_CHARS}]))"  # 第五条の一部 is not a branch number: none is ever 1
 _BRANCH = f"(?:の{_NOT_ONE}{_N})*"
 _ERA = "明治|大正|昭和|平成|令和"
@@ -138,15 +138,9 @@ def _guess_name(window: str) -> str | None:
     return name if name and _NAME_CHAR.match(name) else None
 
 
-def _single(label: str, unit: str) -> str:
-    base, _, rest = label.partition(unit)
-    parts = [parse_number(base)] + [parse_number(b) for b in rest.split("の")[1:]]
-    return "_".join(str(p) for p in parts)
-
-
 def _num(match: re.Match[str], unit: str) -> str:
-    first = _single(match.group(1), unit)
-    return first if match.group(2) is None else f"{first}:{_single(match.group(2), unit)}"
+    first = parse_num_label(f"第{match.group(1)}", unit)
+    return first if match.group(2) is None else f"{first}:{parse_num_label(f'第{match.group(2)}', unit)}"
 
 
 def normalize_law_num(match: re.Match[str]) -> str:
