@@ -160,6 +160,7 @@ def echo_settings(database_url: str, data_dir: Path, **extra: object) -> Setting
         models=[ModelSpec(name="echo", provider="test", label="Echo"),
                 ModelSpec(name="echo-2", provider="test", label="Echo 2")],
         secret_key="test-secret",
+        legal_sample=False,
         **extra,  # type: ignore[arg-type]
     )
 

@@ -95,8 +95,9 @@ def serve(
         )
     _run_db(settings, _upgrade_database)  # fail here, in one clear line, if the database is unreachable
     typer.echo(f"gennai {settings.effective_database_url.split('@')[-1]} -> http://{settings.host}:{settings.port}")
+    # A larger request-line limit lets over-long queries reach the app, which answers them with a clear error.
     config = uvicorn.Config(create_app(settings), host=settings.host, port=settings.port, log_level="info",
-                            timeout_graceful_shutdown=5)
+                            timeout_graceful_shutdown=5, h11_max_incomplete_event_size=1024 * 1024)
     server = uvicorn.Server(config)
     server.run()
     if not server.started:

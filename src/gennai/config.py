@@ -65,7 +65,7 @@ class ModelSpec(BaseModel):
 
 
 def _default_models() -> list[ModelSpec]:
-    return [ModelSpec(name=LOCAL_MODEL_NAME, provider="local", label="SmolLM2 135M (内蔵)")]
+    return [ModelSpec(name=LOCAL_MODEL_NAME, provider="local", label="SmolLM2 135M (内蔵)", context_window=8192)]
 
 
 class Settings(BaseSettings):
@@ -85,6 +85,7 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(default=20_000, ge=1)
     max_conversation_messages: int = Field(default=200, ge=2)
     language: Literal["ja", "en"] = "ja"
+    legal_sample: bool = True
 
     @model_validator(mode="after")
     def _check_models(self) -> Settings:

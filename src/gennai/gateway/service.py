@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from gennai.audit.log import add_event, record_event
 from gennai.db.engine import transaction
 from gennai.db.models import ModelCall
-from gennai.gateway.base import ChatRequest, ProviderError, StreamEvent
+from gennai.gateway.base import ChatRequest, ProviderError, StreamEvent, TextDelta
 from gennai.gateway.metering import Meter
 from gennai.gateway.registry import ModelRegistry
 from gennai.guard.policy import Decision, Guard, GuardRefusal
@@ -75,3 +75,13 @@ class Gateway:
                         session, actor_id=user_id, action=f"{source}.model_call", outcome=status,
                         target=target or model, detail={"model": model, "model_call_id": call.id, "error": error},
                     )
+
+    async def complete(self, user_id: uuid.UUID, model: str, request: ChatRequest, *, source: str, target: str) -> str:
+        """Admit and run a request whose caller needs the whole answer at once (apps, not chat)."""
+        await self.admit(user_id, [m.content for m in request.messages], model)
+        parts = [
+            event.text
+            async for event in self.stream(user_id, model, request, source=source, target=target)
+            if isinstance(event, TextDelta)
+        ]
+        return "".join(parts)

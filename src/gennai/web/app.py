@@ -16,6 +16,8 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gennai import __version__
+from gennai.apps.legal.ingest import ensure_sample_ingested
+from gennai.apps.legal.service import LegalResearch
 from gennai.chat.service import Chats, close_interrupted_answers
 from gennai.config import Settings
 from gennai.db.engine import create_engine, session_factory, transaction
@@ -26,7 +28,7 @@ from gennai.guard.policy import Guard
 from gennai.identity.users import LOCAL_USER_EMAIL, get_or_create_user
 from gennai.web.deps import ApiAuthError
 from gennai.web.pages import create_templates, render
-from gennai.web.routes import chat, health, openai_api, preferences
+from gennai.web.routes import chat, health, legal, openai_api, preferences
 from gennai.web.routes.openai_api import openai_error
 from gennai.web.services import Services
 
@@ -72,9 +74,11 @@ async def build_services(settings: Settings) -> Services:
                   max_messages=settings.max_conversation_messages)
     async with transaction(sessions) as session:
         local_user = await get_or_create_user(session, LOCAL_USER_EMAIL, "ローカル利用者")
+    if settings.legal_sample:
+        await ensure_sample_ingested(sessions)
     services = Services(settings=settings, engine=engine, sessions=sessions, models=models, gateway=gateway,
                         guard=guard, chats=chats, templates=create_templates(settings.data_dir / "templates"),
-                        local_user_id=local_user.id)
+                        legal=await LegalResearch.open(sessions), local_user_id=local_user.id)
     longest_timeout = max(spec.timeout_seconds for spec in settings.models)
     await close_interrupted_answers(sessions, older_than=timedelta(seconds=longest_timeout + 60))
     await models.load()
@@ -98,7 +102,7 @@ def create_app(settings: Settings) -> FastAPI:
                        same_site="lax", https_only=secure_cookies)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (health, preferences, chat, openai_api):
+    for module in (health, preferences, chat, openai_api, legal):
         app.include_router(module.router)
     _install_error_handlers(app)
     return app

@@ -49,14 +49,19 @@ async def _check_csrf(request: Request) -> None:
         raise HTTPException(403, detail="csrf")
 
 
-async def portal_user(request: Request, services: ServicesDep) -> User:
-    """Identity for portal pages and their scripts; changes must also carry the CSRF token."""
+async def _session_user(request: Request, services: Services) -> User:
     user: User | None = None
     if services.local_mode:
         async with services.sessions() as session:
             user = await session.get(User, services.local_user_id)
     if user is None or not user.is_active:
         raise HTTPException(401, detail="not_signed_in")
+    return user
+
+
+async def portal_user(request: Request, services: ServicesDep) -> User:
+    """Identity for portal pages and their scripts; changes must also carry the CSRF token."""
+    user = await _session_user(request, services)
     if request.method not in SAFE_METHODS:
         await _check_csrf(request)
     return user
@@ -83,3 +88,27 @@ async def api_user(services: ServicesDep, authorization: Annotated[str | None, H
 
 ApiUser = Annotated[User, Depends(api_user)]
 
+
+
+def _is_json(request: Request) -> bool:
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+async def app_api_user(
+    request: Request, services: ServicesDep, authorization: Annotated[str | None, Header()] = None
+) -> User:
+    """Identity for the apps' JSON APIs: an API key (programs) or the portal session (portal scripts).
+
+    A session-authenticated change must be JSON: a browser cannot send a cross-site JSON request
+    without a CORS preflight, which gennai never grants, so the content type is the CSRF defence here.
+    """
+    if authorization:
+        return await api_user(services, authorization)
+    user = await _session_user(request, services)
+    if request.method not in SAFE_METHODS and not _is_json(request):
+        await _check_csrf(request)
+    return user
+
+
+AppApiUser = Annotated[User, Depends(app_api_user)]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from gennai.apps.legal.service import LegalResearch
 from gennai.chat.service import Chats
 from gennai.config import Settings
 from gennai.gateway.registry import ModelRegistry
@@ -25,6 +26,7 @@ class Services:
     guard: Guard
     chats: Chats
     templates: Jinja2Templates
+    legal: LegalResearch
     local_user_id: uuid.UUID | None = None
 
     @property

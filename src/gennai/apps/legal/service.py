@@ -1,0 +1,105 @@
+"""Legal Research Support as one service: search, article view, verification and grounded answers.
+
+This is the app's whole core behind one object, free of the web layer, so the portal routes and the
+GENAI app contract can serve the same thing. Input checks live here for the same reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from gennai.apps.legal.answers import (
+    MAX_SOURCE_CHARS,
+    REPORT_FORMS,
+    Generate,
+    GroundedAnswer,
+    ReportForm,
+    answer_question,
+)
+from gennai.apps.legal.provisions import ProvisionRef, ProvisionText
+from gennai.apps.legal.search import MAX_LIMIT, ArticleView, LegalSearch, SearchHit
+from gennai.apps.legal.store import LawStore
+from gennai.apps.legal.verify import CitationCheck, verify_text
+
+MAX_QUERY_CHARS = 2000
+MAX_VERIFY_CHARS = 50_000
+MAX_QUESTION_CHARS = 4000
+ANSWER_SOURCES = 6
+
+
+class LegalInputError(ValueError):
+    """A request the app will not run; ``code`` names the cause for APIs and translations."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _checked_text(value: str, limit: int, what: str) -> str:
+    text = value.strip()
+    if not text:
+        raise LegalInputError("empty", f"the {what} is empty")
+    if len(text) > limit:
+        raise LegalInputError("too_long", f"the {what} is longer than {limit} characters")
+    return text
+
+
+@dataclass
+class LegalResearch:
+    store: LawStore
+    search_index: LegalSearch
+
+    @classmethod
+    async def open(cls, sessions: async_sessionmaker[AsyncSession]) -> LegalResearch:
+        """Build the in-memory search index from the stored statutes."""
+        index = await LegalSearch.load(sessions)
+        return cls(index.store, index)
+
+    async def search(
+        self, query: str, *, law: str | None = None, law_type: str | None = None,
+        as_of: date | None = None, limit: int = 10,
+    ) -> list[SearchHit]:
+        text = _checked_text(query, MAX_QUERY_CHARS, "query")
+        if not 1 <= limit <= MAX_LIMIT:
+            raise LegalInputError("bad_limit", f"limit must be between 1 and {MAX_LIMIT}")
+        await self.search_index.refresh()
+        return await self.search_index.search(text, law=law, law_type=law_type, as_of=as_of, limit=limit)
+
+    async def article(self, law_id: str, article: str, as_of: date | None = None) -> ArticleView | None:
+        await self.search_index.refresh()
+        return await self.search_index.article_view(law_id, article, as_of)
+
+    async def verify(self, text: str, as_of: date | None = None) -> list[CitationCheck]:
+        return await verify_text(_checked_text(text, MAX_VERIFY_CHARS, "text"), self.store, as_of=as_of)
+
+    async def ask(
+        self, question: str, generate: Generate, *, form: str = "overview", as_of: date | None = None,
+        law: str | None = None, source_chars: int = 8000,
+    ) -> GroundedAnswer:
+        """Retrieve provisions for the question, let the model answer from them, verify every citation.
+
+        ``source_chars`` bounds the statute text put in the prompt, so that it fits the model's context.
+        """
+        if form not in REPORT_FORMS:
+            raise LegalInputError("bad_form", f"form must be one of {', '.join(REPORT_FORMS)}")
+        text = _checked_text(question, MAX_QUESTION_CHARS, "question")
+        hits = await self.search(text, law=law, as_of=as_of, limit=ANSWER_SOURCES)
+        provisions = await self._provisions(hits, as_of, source_chars)
+        report_form: ReportForm = form  # type: ignore[assignment]
+        return await answer_question(text, provisions, generate, self.store, form=report_form, as_of=as_of)
+
+    async def _provisions(self, hits: list[SearchHit], as_of: date | None, budget: int) -> list[ProvisionText]:
+        found: list[ProvisionText] = []
+        for hit in hits:
+            provision = await self.store.get_provision(ProvisionRef(hit.law_id, hit.article, hit.paragraph), as_of)
+            if provision is None:
+                continue
+            cost = min(len(provision.text), MAX_SOURCE_CHARS)
+            if found and cost > budget:
+                break
+            budget -= cost
+            found.append(provision)
+        return found

@@ -1,0 +1,69 @@
+"""Legal Research through the portal's HTTP interfaces, on the shipped sample, on both databases."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from gennai.web.app import create_app
+from tests.conftest import Database, csrf_token_of, echo_settings
+
+
+@pytest.fixture
+async def legal_client(database: Database, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(echo_settings(database.url, tmp_path).model_copy(update={"legal_sample": True}))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            yield client
+
+
+async def test_search_verify_ask_pages_and_csrf(legal_client: httpx.AsyncClient):
+    found = await legal_client.get("/api/legal/search", params={"q": "審査基準を定める", "limit": 5})
+    assert found.status_code == 200
+    results = found.json()["results"]
+    assert {"law_id", "law_title", "article", "paragraph", "text", "score"} <= set(results[0])
+    assert ("405AC0000000088", "5") in {(r["law_id"], r["article"]) for r in results}
+
+    direct = (await legal_client.get("/api/legal/search", params={"q": "行政手続法第五条"})).json()["results"]
+    assert (direct[0]["law_id"], direct[0]["article"]) == ("405AC0000000088", "5")
+
+    filtered = (await legal_client.get("/api/legal/search", params={"q": "目的", "law": "行政手続法"})).json()
+    assert filtered["results"] and {r["law_id"] for r in filtered["results"]} == {"405AC0000000088"}
+
+    for bad in ("", "  ", "あ" * 2_500):
+        response = await legal_client.get("/api/legal/search", params={"q": bad})
+        assert response.status_code == 400 and response.json()["error"]["code"] in {"empty", "too_long"}
+    assert (await legal_client.get("/api/legal/search", params={"q": "あ"})).status_code == 200
+    assert (await legal_client.get("/api/legal/search", params={"q": "x", "limit": 0})).status_code == 400
+
+    verified = await legal_client.post("/api/legal/verify", json={
+        "text": "行政手続法第五条第一項により審査基準を定める。同法第九百九十九条は存在しない。"})
+    statuses = [(c["text"], c["status"]) for c in verified.json()["citations"]]
+    assert statuses == [("行政手続法第五条第一項", "verified"), ("同法第九百九十九条", "not_found")]
+    first = verified.json()["citations"][0]
+    assert first["span"] == [0, 11] and first["law_id"] == "405AC0000000088" and first["article"] == "5"
+
+    token = await csrf_token_of(legal_client, "/legal")
+    asked = await legal_client.post("/api/legal/ask", headers={"X-CSRF-Token": token},
+                                    json={"question": "審査基準とは何か", "form": "definition"})
+    body = asked.json()
+    assert asked.status_code == 200, body
+    assert body["sources"] and body["sources"][0]["law_id"]
+    assert all(c["status"] in {"verified", "not_found", "not_in_force", "quote_mismatch", "ambiguous"}
+               for c in body["citations"])
+    bad_form = await legal_client.post("/api/legal/ask", json={"question": "x", "form": "poem"})
+    assert bad_form.status_code == 400 and bad_form.json()["error"]["code"] == "bad_form"
+
+    page = await legal_client.get("/legal", params={"q": "審査基準"})
+    assert page.status_code == 200 and "行政手続法" in page.text
+    article = await legal_client.get("/legal/laws/405AC0000000088/articles/5")
+    assert article.status_code == 200 and "審査基準" in article.text and 'rel="next"' in article.text
+    assert (await legal_client.get("/legal/laws/405AC0000000088/articles/9999")).status_code == 404
+
+    # A form post (which another site could forge) needs the CSRF token; JSON cannot be sent cross-site.
+    forged = await legal_client.post("/api/legal/verify", data={"text": "行政手続法第五条"})
+    assert forged.status_code == 403
