@@ -7,9 +7,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.conftest import Database, csrf_token_of, echo_settings
 
 from gennai.web.app import create_app
-from tests.conftest import Database, csrf_token_of, echo_settings
 
 
 @pytest.fixture
