@@ -1,7 +1,8 @@
 """Ingest e-Gov law XML from a directory, a zip (e-Gov's bulk download shape) or a single file.
 
-Parsing and Japanese analysis are CPU work, so with many files they run in worker processes while
-this process writes finished laws to the database, one transaction per law: a law that fails to
+Parsing and Japanese analysis are CPU work, so with many files they run in worker processes (spawned,
+not forked: a server's event loop and pool threads must not be copied) while this process writes
+finished laws to the database, one transaction per law: a law that fails to
 parse or to store leaves nothing behind and is reported with its reason, and the rest go on.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import multiprocessing
 import os
 import zipfile
 from collections.abc import Callable, Iterator
@@ -124,7 +126,7 @@ async def ingest_path(
     store = LawStore(sessions)
     workers = min(os.cpu_count() or 1, 4)
     executor: Executor = (
-        ProcessPoolExecutor(max_workers=workers)
+        ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
         if len(names) >= PROCESS_POOL_THRESHOLD and workers > 1
         else ThreadPoolExecutor(max_workers=1)
     )
