@@ -6,6 +6,7 @@ import asyncio
 import ipaddress
 import sys
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
@@ -15,6 +16,8 @@ from gennai.config import Settings, SettingsError, load_settings
 app = typer.Typer(help="gennai: generative AI for government work", no_args_is_help=True, add_completion=False)
 keys_app = typer.Typer(help="API keys for programs", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+ingest_app = typer.Typer(help="Load reference data", no_args_is_help=True)
+app.add_typer(ingest_app, name="ingest")
 
 T = TypeVar("T")
 
@@ -95,9 +98,10 @@ def serve(
         )
     _run_db(settings, _upgrade_database)  # fail here, in one clear line, if the database is unreachable
     typer.echo(f"gennai {settings.effective_database_url.split('@')[-1]} -> http://{settings.host}:{settings.port}")
-    # A larger request-line limit lets over-long queries reach the app, which answers them with a clear error.
+    # h11 with a larger request-line limit lets over-long queries (10,000 characters of Japanese is about 90 KB
+    # of URL) reach the app, which answers them with a clear JSON error instead of a bare 400 from the parser.
     config = uvicorn.Config(create_app(settings), host=settings.host, port=settings.port, log_level="info",
-                            timeout_graceful_shutdown=5, h11_max_incomplete_event_size=1024 * 1024)
+                            timeout_graceful_shutdown=5, http="h11", h11_max_incomplete_event_size=1024 * 1024)
     server = uvicorn.Server(config)
     server.run()
     if not server.started:
@@ -135,3 +139,32 @@ def create_key(
     plain = _run_db(_settings(), work)
     typer.echo(f"API key for {email} (shown once; store it now):")
     typer.echo(plain)
+
+
+@ingest_app.command("laws")
+def ingest_laws(
+    path: Annotated[Path, typer.Argument(help="a directory of e-Gov law XML, a zip of them, or one XML file")],
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="print only the summary")] = False,
+) -> None:
+    """Ingest e-Gov law XML; each law is stored whole or not at all, and failures are listed."""
+    from gennai.apps.legal.ingest import IngestReport, ingest_path
+    from gennai.db.engine import create_engine, session_factory
+
+    if not path.exists():
+        _fail(f"no such file or directory: {path}")
+
+    async def work(settings: Settings) -> IngestReport:
+        await _upgrade_database(settings)
+        engine = create_engine(settings.effective_database_url)
+        try:
+            progress = None if quiet else lambda name, outcome: typer.echo(f"{outcome}: {name}")
+            return await ingest_path(session_factory(engine), path, progress=progress)
+        finally:
+            await engine.dispose()
+
+    report = _run_db(_settings(), work)
+    for name, reason in report.failed:
+        typer.echo(f"failed: {name}: {reason}", err=True)
+    typer.echo(report.summary)
+    if report.failed:
+        raise typer.Exit(1)

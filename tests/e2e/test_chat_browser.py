@@ -95,3 +95,18 @@ async def test_stop_keeps_what_arrived_and_marks_it_incomplete(browser: Browser,
     await expect(stored).to_have_class(re.compile(r"status-incomplete"))
     await expect(stored.locator(".note")).to_contain_text("途中で止まりました")
     await page.close()
+
+
+async def test_legal_page_verifies_citations(browser: Browser, live_server: LiveServer):
+    page = await browser.new_page()
+    await page.goto(live_server.url + "/legal?q=審査基準")
+    await expect(page.get_by_role("link", name=re.compile("行政手続法"))).not_to_have_count(0)
+    await page.get_by_label("検証する文章").fill("行政手続法第五条第一項により定める。同法第九百条も参照。")
+    await page.get_by_role("button", name="検証する").click()
+    rows = page.locator("#verify-result table.citations tbody tr")
+    await expect(rows).to_have_count(2)
+    await expect(rows.nth(0)).to_contain_text("確認済み")
+    await expect(rows.nth(1)).to_contain_text("該当なし")
+    await rows.nth(0).get_by_role("link").click()
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("第五条")
+    await page.close()

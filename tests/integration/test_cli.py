@@ -42,3 +42,21 @@ def test_bad_input_exits_non_zero_with_one_clear_line(command, env, message, tmp
     assert result.returncode != 0
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_ingest_laws_is_atomic_and_incremental(database: Database, tmp_path: Path):
+    from importlib import resources
+
+    env = {"GENNAI_DATA_DIR": str(tmp_path), "GENNAI_DATABASE_URL": database.url}
+    with resources.as_file(resources.files("gennai.apps.legal") / "sample" / "full") as sample:
+        first = gennai("ingest", "laws", str(sample), "-q", env=env)
+        again = gennai("ingest", "laws", str(sample), "-q", env=env)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip().endswith("4 added, 0 updated, 0 unchanged, 0 failed")
+    assert again.stdout.strip().endswith("0 added, 0 updated, 4 unchanged, 0 failed")
+
+    broken = tmp_path / "broken.xml"
+    broken.write_text("<Law><LawNum>令和七年法律第一号", encoding="utf-8")
+    failed = gennai("ingest", "laws", str(broken), env=env)
+    assert failed.returncode == 1 and "broken.xml" in failed.stderr
+    assert "Traceback" not in failed.stderr

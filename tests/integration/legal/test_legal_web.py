@@ -44,6 +44,9 @@ async def test_search_verify_ask_pages_and_csrf(legal_client: httpx.AsyncClient)
         "text": "行政手続法第五条第一項により審査基準を定める。同法第九百九十九条は存在しない。"})
     statuses = [(c["text"], c["status"]) for c in verified.json()["citations"]]
     assert statuses == [("行政手続法第五条第一項", "verified"), ("同法第九百九十九条", "not_found")]
+    # Article-level statutes (no paragraph data) cannot confirm a paragraph: ambiguous, never verified.
+    lossy = await legal_client.post("/api/legal/verify", json={"text": "民法第七百九条及び民法第七百九条第九項"})
+    assert [c["status"] for c in lossy.json()["citations"]] == ["verified", "ambiguous"]
     first = verified.json()["citations"][0]
     assert first["span"] == [0, 11] and first["law_id"] == "405AC0000000088" and first["article"] == "5"
 

@@ -252,6 +252,11 @@ class LegalSearch:
     def law_count(self) -> int:
         return len(self._laws)
 
+    @property
+    def parser(self) -> CitationParser:
+        """The citation parser that knows every stored title and abbreviation (rebuilt on refresh)."""
+        return self._parser
+
     def resolve_law(self, name: str) -> str | None:
         """A law id from a law id, title or abbreviation as held."""
         if name in self._law_index:

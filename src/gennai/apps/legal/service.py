@@ -73,7 +73,9 @@ class LegalResearch:
         return await self.search_index.article_view(law_id, article, as_of)
 
     async def verify(self, text: str, as_of: date | None = None) -> list[CitationCheck]:
-        return await verify_text(_checked_text(text, MAX_VERIFY_CHARS, "text"), self.store, as_of=as_of)
+        checked = _checked_text(text, MAX_VERIFY_CHARS, "text")
+        await self.search_index.refresh()
+        return await verify_text(checked, self.store, as_of=as_of, parser=self.search_index.parser)
 
     async def ask(
         self, question: str, generate: Generate, *, form: str = "overview", as_of: date | None = None,
@@ -89,7 +91,8 @@ class LegalResearch:
         hits = await self.search(text, law=law, as_of=as_of, limit=ANSWER_SOURCES)
         provisions = await self._provisions(hits, as_of, source_chars)
         report_form: ReportForm = form  # type: ignore[assignment]
-        return await answer_question(text, provisions, generate, self.store, form=report_form, as_of=as_of)
+        return await answer_question(text, provisions, generate, self.store, form=report_form, as_of=as_of,
+                                     parser=self.search_index.parser)
 
     async def _provisions(self, hits: list[SearchHit], as_of: date | None, budget: int) -> list[ProvisionText]:
         found: list[ProvisionText] = []

@@ -410,6 +410,8 @@ def _narrow(
         in_force_until=until,
         path_label=" ".join(label for label in labels if label),
         children=children,
+        # Article-level data cannot confirm a paragraph or item: say so rather than pretend.
+        approximate=stored.lossy and (ref.paragraph is not None or ref.item is not None or bool(ref.subitems)),
     )
 
 
