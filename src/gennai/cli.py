@@ -91,7 +91,7 @@ def serve(
     if port is not None:
         overrides["port"] = port
     settings = _settings(**overrides)
-    if not _is_loopback(settings.host):
+    if not settings.sign_in_required and not _is_loopback(settings.host):
         _fail(
             f"no identity provider is configured, so gennai runs in single-user local mode and listens on "
             f"127.0.0.1 only; refusing to listen on {settings.host}"

@@ -68,6 +68,58 @@ def _default_models() -> list[ModelSpec]:
     return [ModelSpec(name=LOCAL_MODEL_NAME, provider="local", label="SmolLM2 135M (内蔵)", context_window=8192)]
 
 
+class ClaimNames(BaseModel):
+    """Which ID-token claims carry what; identity providers name them differently (Entra ID: ``oid``, …)."""
+
+    subject: str = "sub"
+    email: str = "email"
+    name: str = "name"
+    organisation: str = "organization"
+    groups: str = "groups"
+
+
+class GroupRule(BaseModel):
+    """One identity-provider group granting a team membership (by team code) and/or a global role."""
+
+    group: str = Field(min_length=1)
+    team: str | None = None
+    team_role: Literal["member", "admin"] = "member"
+    role: Literal["auditor", "system_admin"] | None = None
+
+    @model_validator(mode="after")
+    def _grants_something(self) -> GroupRule:
+        if self.team is None and self.role is None:
+            raise ValueError(f"group rule {self.group!r} grants nothing: give 'team' or 'role'")
+        return self
+
+
+class OidcProvider(BaseModel):
+    """An OpenID Connect identity provider users sign in with at ``/auth/login/{name}``."""
+
+    name: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    label: str = ""
+    issuer: str = Field(pattern=r"^https?://")
+    client_id: str = Field(min_length=1)
+    client_secret: str | None = Field(default=None, repr=False)
+    client_secret_env: str | None = None
+    scopes: list[str] = Field(default_factory=lambda: ["openid", "email", "profile"])
+    claims: ClaimNames = Field(default_factory=ClaimNames)
+    groups: list[GroupRule] = Field(default_factory=list)
+    allowed_domains: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check(self) -> OidcProvider:
+        if "openid" not in self.scopes:
+            raise ValueError(f"oidc provider {self.name!r}: scopes must include 'openid'")
+        if self.client_secret_env and self.client_secret_env not in os.environ:
+            raise ValueError(f"oidc provider {self.name!r}: environment variable {self.client_secret_env} is not set")
+        self.allowed_domains = [domain.lower().lstrip("@") for domain in self.allowed_domains]
+        return self
+
+    def resolved_client_secret(self) -> str | None:
+        return self.client_secret or (os.environ.get(self.client_secret_env) if self.client_secret_env else None)
+
+
 class Settings(BaseSettings):
     """Every setting gennai reads; see docs/configuration.md for each one."""
 
@@ -86,6 +138,11 @@ class Settings(BaseSettings):
     max_conversation_messages: int = Field(default=200, ge=2)
     language: Literal["ja", "en"] = "ja"
     legal_sample: bool = True
+    oidc_providers: list[OidcProvider] = Field(default_factory=list)
+    scim_token: str | None = Field(default=None, repr=False, min_length=32)
+    session_idle_minutes: int = Field(default=120, ge=1)
+    session_absolute_hours: int = Field(default=12, ge=1)
+    reauthenticate_days: int = Field(default=7, ge=1)
 
     @model_validator(mode="after")
     def _check_models(self) -> Settings:
@@ -95,6 +152,9 @@ class Settings(BaseSettings):
             raise ValueError(f"model names must be unique; repeated: {', '.join(sorted(duplicates))}")
         if self.default_model is not None and self.default_model not in names:
             raise ValueError(f"default_model {self.default_model!r} is not one of the configured models")
+        providers = [p.name for p in self.oidc_providers]
+        if len(set(providers)) != len(providers):
+            raise ValueError("oidc_providers: provider names must be unique")
         if self.database_url and not self.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("database_url must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
         return self
@@ -119,6 +179,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'gennai.db').resolve()}"
+
+    @property
+    def sign_in_required(self) -> bool:
+        """With an identity provider configured, gennai serves many users and every page needs sign-in."""
+        return bool(self.oidc_providers)
 
     @property
     def effective_default_model(self) -> str:

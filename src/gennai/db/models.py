@@ -11,29 +11,49 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gennai.db.base import Base, CreatedAt, new_id, utcnow
 
+# Users and keys refer to organisations and teams: their tables must be in the same metadata.
+from gennai.identity import tables as _identity_tables  # noqa: F401
+
 # BigInteger autoincrement keys are INTEGER on SQLite so that it stays a rowid alias.
 BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class User(CreatedAt, Base):
+    """A person. ``role`` is global (user, auditor, system_admin); team roles live in memberships."""
+
     __tablename__ = "users"
+    __table_args__ = (Index("ix_users_display_name", "display_name"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     email: Mapped[str] = mapped_column(String(320), unique=True)
     display_name: Mapped[str] = mapped_column(String(200), default="")
     is_active: Mapped[bool] = mapped_column(default=True)
+    role: Mapped[str] = mapped_column(String(16), default="user")
+    role_source: Mapped[str | None] = mapped_column(String(40), default=None)  # who granted role: idp name, admin
+    organisation_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), default=None, index=True
+    )
+    external_id: Mapped[str | None] = mapped_column(String(200), default=None)  # the directory's id (SCIM)
+    last_login_at: Mapped[datetime | None] = mapped_column(default=None)
+    deactivated_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class ApiKey(CreatedAt, Base):
     """A key for programs; only its SHA-256 digest is stored, the key is shown once."""
 
     __tablename__ = "api_keys"
+    __table_args__ = (Index("ix_api_keys_created_at", "created_at"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    team_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), default=None, index=True
+    )
     name: Mapped[str] = mapped_column(String(200), default="")
     prefix: Mapped[str] = mapped_column(String(16))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # {"models": [...], "apps": [...]}; a missing list means every model or app.
+    scopes: Mapped[dict[str, list[str]] | None] = mapped_column(JSON, default=None)
     expires_at: Mapped[datetime | None] = mapped_column(default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
     last_used_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -6,10 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
@@ -25,29 +26,38 @@ from gennai.db.migrate import upgrade
 from gennai.gateway.registry import ModelRegistry
 from gennai.gateway.service import Gateway
 from gennai.guard.policy import Guard
+from gennai.identity.scim import ScimError
+from gennai.identity.service import build_identity, ensure_common_team
 from gennai.identity.users import LOCAL_USER_EMAIL, get_or_create_user
 from gennai.web.deps import ApiAuthError
 from gennai.web.pages import create_templates, render
-from gennai.web.routes import chat, health, legal, openai_api, preferences
+from gennai.web.routes import admin, auth, chat, health, keys, legal, openai_api, preferences, scim
 from gennai.web.routes.openai_api import openai_error
+from gennai.web.routes.scim import scim_error_response
 from gennai.web.services import Services
 
 STATIC = Path(__file__).parent / "static"
-SECURITY_HEADERS = [
-    (b"content-security-policy",
-     b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-     b"connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"),
-    (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"same-origin"),
-    (b"x-frame-options", b"DENY"),
-]
+
+
+def security_headers(settings: Settings) -> list[tuple[bytes, bytes]]:
+    """The protective headers; sign-out forms may redirect to the identity providers (RP-initiated logout)."""
+    form_targets = " ".join(["'self'", *sorted({p.issuer.rstrip("/") for p in settings.oidc_providers})])
+    policy = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+              f"connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action {form_targets}")
+    return [
+        (b"content-security-policy", policy.encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"same-origin"),
+        (b"x-frame-options", b"DENY"),
+    ]
 
 
 class SecurityHeaders:
     """Adds the same protective headers to every response (pure ASGI, so streams stay streams)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, headers: list[tuple[bytes, bytes]]) -> None:
         self.app = app
+        self.headers = headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -57,7 +67,7 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], *SECURITY_HEADERS]
+                message["headers"] = [*message["headers"], *self.headers]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -72,13 +82,17 @@ async def build_services(settings: Settings) -> Services:
     gateway = Gateway(sessions, models, guard)
     chats = Chats(sessions, gateway, max_message_chars=settings.max_message_chars,
                   max_messages=settings.max_conversation_messages)
-    async with transaction(sessions) as session:
-        local_user = await get_or_create_user(session, LOCAL_USER_EMAIL, "ローカル利用者")
+    await ensure_common_team(sessions)
+    local_user_id = None
+    if not settings.sign_in_required:
+        async with transaction(sessions) as session:
+            local_user_id = (await get_or_create_user(session, LOCAL_USER_EMAIL, "ローカル利用者")).id
     if settings.legal_sample:
         await ensure_sample_ingested(sessions)
     services = Services(settings=settings, engine=engine, sessions=sessions, models=models, gateway=gateway,
                         guard=guard, chats=chats, templates=create_templates(settings.data_dir / "templates"),
-                        legal=await LegalResearch.open(sessions), local_user_id=local_user.id)
+                        legal=await LegalResearch.open(sessions), identity=build_identity(settings, sessions),
+                        local_user_id=local_user_id)
     longest_timeout = max(spec.timeout_seconds for spec in settings.models)
     await close_interrupted_answers(sessions, older_than=timedelta(seconds=longest_timeout + 60))
     await models.load()
@@ -94,15 +108,17 @@ def create_app(settings: Settings) -> FastAPI:
             yield
         finally:
             await services.models.close()
+            if services.identity is not None:
+                await services.identity.close()
             await services.engine.dispose()
 
     app = FastAPI(title="gennai", version=__version__, lifespan=lifespan, docs_url="/api/docs", redoc_url=None)
     secure_cookies = bool(settings.public_url and settings.public_url.startswith("https://"))
     app.add_middleware(SessionMiddleware, secret_key=settings.effective_secret_key, session_cookie="gennai_session",
                        same_site="lax", https_only=secure_cookies)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, headers=security_headers(settings))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (health, preferences, chat, openai_api, legal):
+    for module in (health, preferences, chat, openai_api, legal, auth, keys, admin, scim):
         app.include_router(module.router)
     _install_error_handlers(app)
     return app
@@ -113,6 +129,8 @@ def _wants_html(request: Request) -> bool:
 
 
 def _install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ScimError, scim_error_response)  # type: ignore[arg-type]
+
     @app.exception_handler(ApiAuthError)
     async def _api_auth(request: Request, error: ApiAuthError) -> Response:
         return openai_error(401, str(error), "invalid_request_error", "invalid_api_key")
@@ -129,6 +147,9 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> Response:
         code = error.detail if isinstance(error.detail, str) else "error"
+        if code == "not_signed_in" and _wants_html(request):
+            here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/auth/login?{urlencode({'next': here})}", status_code=303)
         if request.url.path.startswith("/v1/"):
             return openai_error(error.status_code, code, "invalid_request_error", code)
         if _wants_html(request) and hasattr(request.app.state, "services"):

@@ -12,13 +12,15 @@ from fastapi import Depends, Header, HTTPException, Request
 
 from gennai.db.engine import transaction
 from gennai.db.models import User
-from gennai.identity.apikeys import authenticate
+from gennai.identity.apikeys import authenticate_key
+from gennai.identity.sessions import COOKIE as SESSION_COOKIE
 from gennai.web.services import Services
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_SESSION_KEY = "csrf"
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
+_UNKNOWN = object()
 
 
 def get_services(request: Request) -> Services:
@@ -49,12 +51,26 @@ async def _check_csrf(request: Request) -> None:
         raise HTTPException(403, detail="csrf")
 
 
-async def _session_user(request: Request, services: Services) -> User:
+async def signed_in_user(request: Request, services: Services) -> User | None:
+    """The user of this browser: the local user in local mode, else the one its session cookie names."""
+    cached: User | object | None = getattr(request.state, "user", _UNKNOWN)
+    if cached is not _UNKNOWN:
+        return cached  # type: ignore[return-value]
     user: User | None = None
     if services.local_mode:
         async with services.sessions() as session:
             user = await session.get(User, services.local_user_id)
-    if user is None or not user.is_active:
+    elif services.identity is not None and (token := request.cookies.get(SESSION_COOKIE)):
+        found = await services.identity.session_user(services.sessions, token)
+        user = found[0] if found else None
+    user = user if user is not None and user.is_active else None
+    request.state.user = user
+    return user
+
+
+async def _session_user(request: Request, services: Services) -> User:
+    user = await signed_in_user(request, services)
+    if user is None:
         raise HTTPException(401, detail="not_signed_in")
     return user
 
@@ -80,10 +96,10 @@ async def api_user(services: ServicesDep, authorization: Annotated[str | None, H
     if scheme.lower() != "bearer" or not key.strip():
         raise ApiAuthError("missing or malformed Authorization header; send 'Bearer <api key>'")
     async with transaction(services.sessions) as session:
-        user = await authenticate(session, key.strip())
-    if user is None:
+        found = await authenticate_key(session, key.strip())
+    if found is None:
         raise ApiAuthError("invalid, expired or revoked API key")
-    return user
+    return found[1]
 
 
 ApiUser = Annotated[User, Depends(api_user)]
@@ -112,3 +128,23 @@ async def app_api_user(
 
 
 AppApiUser = Annotated[User, Depends(app_api_user)]
+
+
+async def system_admin(user: PortalUser) -> User:
+    """Pages that change the whole installation: teams, users, roles."""
+    if user.role != "system_admin":
+        raise HTTPException(403, detail="forbidden")
+    return user
+
+
+SystemAdmin = Annotated[User, Depends(system_admin)]
+
+
+async def auditor(user: PortalUser) -> User:
+    """Pages that read audit data (each read is itself recorded by the page)."""
+    if user.role not in ("auditor", "system_admin"):
+        raise HTTPException(403, detail="forbidden")
+    return user
+
+
+Auditor = Annotated[User, Depends(auditor)]

@@ -14,6 +14,7 @@ from gennai.config import Settings
 from gennai.gateway.registry import ModelRegistry
 from gennai.gateway.service import Gateway
 from gennai.guard.policy import Guard
+from gennai.identity.service import Identity
 
 
 @dataclass
@@ -27,6 +28,7 @@ class Services:
     chats: Chats
     templates: Jinja2Templates
     legal: LegalResearch
+    identity: Identity | None = None
     local_user_id: uuid.UUID | None = None
 
     @property
