@@ -9,14 +9,18 @@
 // Sign-in is a one-field form (the account id, no password) and consent is granted automatically,
 // so tests drive the real redirect flow without scripting a consent screen.
 // POST /__rotate publishes a new signing key in front of the old one (key rotation mid-test).
+// With "keys_file", the private signing keys are written there, so tests can mint tokens that are
+// correctly signed but wrong in one claim (expired, other audience, …).
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 
 import Provider from 'oidc-provider';
 
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const signingKeys = [newSigningKey()];
+const saveKeys = () => config.keys_file && writeFileSync(config.keys_file, JSON.stringify({ keys: signingKeys }));
+saveKeys();
 
 function newSigningKey() {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -104,6 +108,7 @@ const server = http.createServer(async (req, res) => {
     const url = new URL(req.url, config.issuer);
     if (req.method === 'POST' && url.pathname === '/__rotate') {
       signingKeys.unshift(newSigningKey());
+      saveKeys();
       provider = buildProvider();
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ kid: signingKeys[0].kid }));

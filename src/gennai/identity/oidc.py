@@ -154,7 +154,10 @@ class OidcClient:
             header = jws.extract_compact(id_token.encode("ascii")).headers()
         except (JoseError, ValueError, UnicodeError) as error:
             raise LoginError("invalid_token", f"not a signed JWT: {error}") from error
-        keys = await self._key_set(header.get("kid"))
+        kid = header.get("kid")
+        keys = await self._key_set(kid)
+        if kid is not None and not any(key.kid == kid for key in keys.keys):
+            raise LoginError("invalid_signature", f"signed with key {kid!r}, which the provider does not publish")
         try:
             token = jwt.decode(id_token, keys, algorithms=list(ALLOWED_ALGORITHMS))
         except BadSignatureError as error:
