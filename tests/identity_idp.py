@@ -20,11 +20,11 @@ from tests.conftest import REPO, free_port, unavailable, wait_for_http
 
 IDP_DIR = REPO / "tests" / "idp"
 APP_URL = "http://gennai.test"  # the app under test, reached in-process (ASGI) at this origin
-CLIENT_SECRET = "test-client-secret-0123456789abcdef"  # noqa: S105 (a test IdP's client)
+CLIENT_SECRET = "test-client-secret-0123456789abcdef"
 
 ACCOUNTS = {
-    "alice": {"email": "alice@mof.example.go.jp", "name": "財務 アリス", "groups": ["mof-budget-admins", "gennai-admins"],
-              "organization": "mof"},
+    "alice": {"email": "alice@mof.example.go.jp", "name": "財務 アリス",
+              "groups": ["mof-budget-admins", "gennai-admins"], "organization": "mof"},
     "bob": {"email": "bob@mof.example.go.jp", "name": "財務 ボブ", "groups": ["mof-budget"], "organization": "mof"},
     "carol": {"email": "carol@mhlw.example.go.jp", "name": "厚労 キャロル", "groups": ["mhlw-auditors", "mhlw-policy"],
               "organization": "mhlw"},

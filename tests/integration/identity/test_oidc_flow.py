@@ -16,7 +16,7 @@ from gennai.db.engine import transaction
 from gennai.db.models import AuditEvent, User
 from gennai.identity.oidc import LoginError
 from gennai.identity.sessions import COOKIE
-from gennai.identity.tables import Membership, Organisation, Team
+from gennai.identity.tables import Membership, Organisation
 from gennai.identity.teams import create_team
 
 from .conftest import another_browser, identity_client
