@@ -13,7 +13,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from gennai.db.models import ApiKey, User
 from gennai.identity.tables import Membership, Organisation, Team
@@ -75,9 +75,10 @@ async def list_teams(
 async def team_members(
     session: AsyncSession, team_id: uuid.UUID, after: str | None = None
 ) -> Page[tuple[User, Membership]]:
-    statement = select(User, Membership).join(Membership, Membership.user_id == User.id).where(
-        Membership.team_id == team_id
-    )
+    # The team's memberships first (a materialised CTE): planners otherwise walk all users in e-mail
+    # order looking for the few in this team, which costs a full scan for small teams.
+    members = select(Membership).where(Membership.team_id == team_id).cte("members").prefix_with("MATERIALIZED")
+    statement = select(User, aliased(Membership, members)).join(members, members.c.user_id == User.id)
     if after:
         statement = statement.where(User.email > after)
     rows = (await session.execute(statement.order_by(User.email).limit(PAGE_SIZE + 1))).all()
