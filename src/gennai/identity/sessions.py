@@ -173,6 +173,7 @@ class RedisSessionStore:
             return None
         if not _is_live(info, self.timeouts, now):
             await self.redis.delete(self.PREFIX + info.id)
+            await self.redis.srem(self.USER_PREFIX + str(info.user_id), info.id)
             return None
         if info.last_seen_at + TOUCH_EVERY < now:
             info.last_seen_at = now
@@ -189,7 +190,6 @@ class RedisSessionStore:
     async def end_all(self, user_id: uuid.UUID) -> int:
         user_key = self.USER_PREFIX + str(user_id)
         ids = [i.decode() if isinstance(i, bytes) else i for i in await self.redis.smembers(user_key)]
-        if ids:
-            await self.redis.delete(*[self.PREFIX + i for i in ids])
+        ended = int(await self.redis.delete(*[self.PREFIX + i for i in ids])) if ids else 0
         await self.redis.delete(user_key)
-        return len(ids)
+        return ended

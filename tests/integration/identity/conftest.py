@@ -13,7 +13,7 @@ from tests.conftest import Database, echo_settings
 from tests.identity_idp import APP_URL, Idp, provider_settings, running_idp
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml"}
-SCIM_TOKEN = "scim-test-token-0123456789abcdef0123456789"  # noqa: S105
+SCIM_TOKEN = "scim-test-token-0123456789abcdef0123456789"
 
 
 @pytest.fixture(scope="session")
