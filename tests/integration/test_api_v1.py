@@ -109,3 +109,21 @@ async def test_unusable_keys_are_refused(app_client: httpx.AsyncClient, db_sessi
             user.is_active = False
     response = await app_client.get("/v1/models", headers=auth(plain))
     assert response.status_code == 401
+
+
+async def test_key_scopes_limit_models_and_apps(app_client: httpx.AsyncClient, db_sessions):
+    from gennai.identity.apikeys import KeyScopes
+
+    async with transaction(db_sessions) as session:
+        user = await get_or_create_user(session, "scoped@example.go.jp")
+        _, plain = await create_key(session, user, "scoped", scopes=KeyScopes(models=["echo-2"], apps=[]))
+    listed = (await app_client.get("/v1/models", headers=auth(plain))).json()
+    assert [m["id"] for m in listed["data"]] == ["echo-2"]
+    refused = await app_client.post("/v1/chat/completions", headers=auth(plain), json={
+        "model": "echo", "messages": [{"role": "user", "content": "x"}]})
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "model_not_allowed"
+    allowed = await app_client.post("/v1/chat/completions", headers=auth(plain), json={
+        "model": "echo-2", "messages": [{"role": "user", "content": "x"}]})
+    assert allowed.status_code == 200
+    app_refused = await app_client.get("/api/legal/search", params={"q": "審査基準"}, headers=auth(plain))
+    assert app_refused.status_code == 403 and app_refused.json()["error"]["code"] == "scope_not_allowed"

@@ -29,7 +29,7 @@ from gennai.guard.policy import Guard
 from gennai.identity.scim import ScimError
 from gennai.identity.service import build_identity, ensure_common_team
 from gennai.identity.users import LOCAL_USER_EMAIL, get_or_create_user
-from gennai.web.deps import ApiAuthError
+from gennai.web.deps import ApiAuthError, ApiScopeError
 from gennai.web.pages import create_templates, render
 from gennai.web.routes import admin, auth, chat, health, keys, legal, openai_api, preferences, scim
 from gennai.web.routes.openai_api import openai_error
@@ -130,6 +130,10 @@ def _wants_html(request: Request) -> bool:
 
 def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ScimError, scim_error_response)  # type: ignore[arg-type]
+
+    @app.exception_handler(ApiScopeError)
+    async def _api_scope(request: Request, error: ApiScopeError) -> Response:
+        return openai_error(403, str(error), "permission_error", "scope_not_allowed")
 
     @app.exception_handler(ApiAuthError)
     async def _api_auth(request: Request, error: ApiAuthError) -> Response:

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request
 
 from gennai.db.engine import transaction
 from gennai.db.models import User
-from gennai.identity.apikeys import authenticate_key
+from gennai.identity.apikeys import allows, authenticate_key
 from gennai.identity.sessions import COOKIE as SESSION_COOKIE
 from gennai.web.services import Services
 
@@ -86,12 +87,18 @@ async def portal_user(request: Request, services: ServicesDep) -> User:
 PortalUser = Annotated[User, Depends(portal_user)]
 
 
+class ApiScopeError(Exception):
+    """A valid key used beyond its scopes; answered with 403."""
+
+
 class ApiAuthError(Exception):
     """A program's request without a usable key; answered in the OpenAI error shape."""
 
 
-async def api_user(services: ServicesDep, authorization: Annotated[str | None, Header()] = None) -> User:
-    """Identity for programs: ``Authorization: Bearer <key>``."""
+async def api_user(
+    request: Request, services: ServicesDep, authorization: Annotated[str | None, Header()] = None
+) -> User:
+    """Identity for programs: ``Authorization: Bearer <key>``; the key is kept for scope checks."""
     scheme, _, key = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise ApiAuthError("missing or malformed Authorization header; send 'Bearer <api key>'")
@@ -99,11 +106,17 @@ async def api_user(services: ServicesDep, authorization: Annotated[str | None, H
         found = await authenticate_key(session, key.strip())
     if found is None:
         raise ApiAuthError("invalid, expired or revoked API key")
+    request.state.api_key = found[0]
     return found[1]
 
 
 ApiUser = Annotated[User, Depends(api_user)]
 
+
+def key_allows(request: Request, kind: str, name: str) -> bool:
+    """Whether the request's API key (if it came with one) is scoped to this model or app."""
+    key = getattr(request.state, "api_key", None)
+    return key is None or allows(key, kind, name)
 
 
 def _is_json(request: Request) -> bool:
@@ -120,7 +133,7 @@ async def app_api_user(
     without a CORS preflight, which gennai never grants, so the content type is the CSRF defence here.
     """
     if authorization:
-        return await api_user(services, authorization)
+        return await api_user(request, services, authorization)
     user = await _session_user(request, services)
     if request.method not in SAFE_METHODS and not _is_json(request):
         await _check_csrf(request)
@@ -128,6 +141,18 @@ async def app_api_user(
 
 
 AppApiUser = Annotated[User, Depends(app_api_user)]
+
+
+def app_caller(app: str) -> Callable[..., Awaitable[User]]:
+    """``app_api_user`` for one app: a key not scoped to ``app`` is refused."""
+
+    async def caller(request: Request, user: AppApiUser) -> User:
+        if not key_allows(request, "apps", app):
+            raise ApiScopeError(f"this API key is not allowed to use the app {app!r}")
+        return user
+
+    return caller
+
 
 
 async def system_admin(user: PortalUser) -> User:

@@ -10,20 +10,22 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from gennai.apps.legal.search import SearchHit
 from gennai.apps.legal.service import LegalInputError, LegalResearch
 from gennai.audit.log import record_event
+from gennai.db.models import User
 from gennai.gateway.base import ChatMessage, ChatRequest, ProviderError
 from gennai.gateway.registry import UnknownModelError
 from gennai.guard.policy import GuardRefusal
-from gennai.web.deps import AppApiUser, PortalUser, ServicesDep
+from gennai.web.deps import PortalUser, ServicesDep, app_caller
 from gennai.web.pages import render
 
 router = APIRouter()
+LegalCaller = Annotated[User, Depends(app_caller("legal"))]
 # Statute text put in a prompt: about two tokens a character, leaving room for the answer and rules.
 CHARS_PER_TOKEN = 0.5
 PROMPT_OVERHEAD_TOKENS = 600
@@ -45,7 +47,7 @@ def _legal(services: ServicesDep) -> LegalResearch:
 
 @router.get("/api/legal/search", response_model=None)
 async def search_api(
-    user: AppApiUser,
+    user: LegalCaller,
     services: ServicesDep,
     q: Annotated[str, Query(max_length=10_000)] = "",
     law: str | None = None,
@@ -68,7 +70,7 @@ class VerifyRequest(BaseModel):
 
 
 @router.post("/api/legal/verify", response_model=None)
-async def verify_api(body: VerifyRequest, user: AppApiUser, services: ServicesDep) -> Response:
+async def verify_api(body: VerifyRequest, user: LegalCaller, services: ServicesDep) -> Response:
     try:
         checks = await _legal(services).verify(body.text, body.as_of)
     except LegalInputError as error:
@@ -88,7 +90,7 @@ class AskRequest(BaseModel):
 
 
 @router.post("/api/legal/ask", response_model=None)
-async def ask_api(body: AskRequest, user: AppApiUser, services: ServicesDep) -> Response:
+async def ask_api(body: AskRequest, user: LegalCaller, services: ServicesDep) -> Response:
     model = body.model or services.models.default
     try:
         spec = services.models.spec(model)

@@ -12,14 +12,14 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from gennai.gateway.base import ChatMessage, ChatRequest, Finished, ProviderError, TextDelta
 from gennai.gateway.registry import UnknownModelError
 from gennai.guard.policy import GuardRefusal
-from gennai.web.deps import ApiUser, ServicesDep
+from gennai.web.deps import ApiUser, ServicesDep, key_allows
 
 router = APIRouter(prefix="/v1")
 
@@ -72,18 +72,24 @@ class ChatCompletionRequest(BaseModel):
 
 
 @router.get("/models")
-async def list_models(user: ApiUser, services: ServicesDep) -> dict[str, Any]:
+async def list_models(request: Request, user: ApiUser, services: ServicesDep) -> dict[str, Any]:
     return {
         "object": "list",
         "data": [
             {"id": info.name, "object": "model", "created": 0, "owned_by": "gennai"}
             for info in services.models.catalogue()
+            if key_allows(request, "models", info.name)
         ],
     }
 
 
 @router.post("/chat/completions", response_model=None)
-async def chat_completions(body: ChatCompletionRequest, user: ApiUser, services: ServicesDep) -> Response:
+async def chat_completions(
+    request: Request, body: ChatCompletionRequest, user: ApiUser, services: ServicesDep
+) -> Response:
+    if not key_allows(request, "models", body.model):
+        return openai_error(403, f"this API key is not allowed to use the model `{body.model}`",
+                            "permission_error", "model_not_allowed", "model")
     messages = [m.as_chat_message() for m in body.messages]
     limit = services.settings.max_message_chars
     if any(len(m.content) > limit for m in messages):
@@ -99,9 +105,9 @@ async def chat_completions(body: ChatCompletionRequest, user: ApiUser, services:
     except GuardRefusal as refusal:
         return openai_error(403, str(refusal), "permission_error", "refused_by_guard")
     stop = [body.stop] if isinstance(body.stop, str) else body.stop or []
-    request = ChatRequest(messages, max_tokens=body.max_completion_tokens or body.max_tokens,
-                          temperature=body.temperature, stop=stop)
-    events = services.gateway.stream(user.id, body.model, request, source="api")
+    chat_request = ChatRequest(messages, max_tokens=body.max_completion_tokens or body.max_tokens,
+                               temperature=body.temperature, stop=stop)
+    events = services.gateway.stream(user.id, body.model, chat_request, source="api")
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
     if body.stream:
