@@ -15,7 +15,11 @@ from gennai.db.migrate import upgrade
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus" / "laws"
-DEVSET = REPO / "bench" / "legal" / "devset.jsonl"
+QUESTION_SETS = {
+    "dev": REPO / "bench" / "legal" / "devset.jsonl",  # seen while tuning
+    "heldout": REPO / "bench" / "legal" / "heldout.jsonl",  # never tuned on: the measure of generalisation
+}
+DEVSET = QUESTION_SETS["dev"]
 
 
 def corpus_or_exit() -> Path:
@@ -26,8 +30,10 @@ def corpus_or_exit() -> Path:
     return CORPUS
 
 
-def load_devset() -> list[dict[str, object]]:
-    return [json.loads(line) for line in DEVSET.read_text("utf-8").splitlines() if line.strip()]
+def load_devset(name: str = "dev") -> list[dict[str, object]]:
+    """A question set by name (``dev`` or ``heldout``): one JSON object a line with query and gold."""
+    path = QUESTION_SETS[name]
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
 
 
 async def fresh_store(directory: Path) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
