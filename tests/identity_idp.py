@@ -32,6 +32,16 @@ ACCOUNTS = {
 }
 
 
+# The group rules every test provider (OIDC or SAML) is configured with.
+GROUP_RULES = [
+    {"group": "gennai-admins", "role": "system_admin"},
+    {"group": "mhlw-auditors", "role": "auditor"},
+    {"group": "mof-budget-admins", "team": "mof-budget", "team_role": "admin"},
+    {"group": "mof-budget", "team": "mof-budget"},
+    {"group": "mhlw-policy", "team": "mhlw-policy"},
+]
+
+
 @dataclass
 class Idp:
     name: str
@@ -81,13 +91,7 @@ def provider_settings(idp: Idp, **extra: Any) -> dict[str, Any]:
     return {
         "name": idp.name, "label": idp.name.upper(), "issuer": idp.issuer, "client_id": f"gennai-{idp.name}",
         "client_secret": CLIENT_SECRET, "scopes": ["openid", "email", "profile", "groups"],
-        "groups": [
-            {"group": "gennai-admins", "role": "system_admin"},
-            {"group": "mhlw-auditors", "role": "auditor"},
-            {"group": "mof-budget-admins", "team": "mof-budget", "team_role": "admin"},
-            {"group": "mof-budget", "team": "mof-budget"},
-            {"group": "mhlw-policy", "team": "mhlw-policy"},
-        ],
+        "groups": GROUP_RULES,
         **extra,
     }
 

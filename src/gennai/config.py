@@ -93,19 +93,29 @@ class GroupRule(BaseModel):
         return self
 
 
-class OidcProvider(BaseModel):
-    """An OpenID Connect identity provider users sign in with at ``/auth/login/{name}``."""
+class IdentityProvider(BaseModel):
+    """What every identity provider has, OIDC or SAML: the mapping from its claims to users, teams and roles."""
 
     name: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9_-]*$")
     label: str = ""
+    claims: ClaimNames = Field(default_factory=ClaimNames)
+    groups: list[GroupRule] = Field(default_factory=list)
+    allowed_domains: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _normalise_domains(self) -> IdentityProvider:
+        self.allowed_domains = [domain.lower().lstrip("@") for domain in self.allowed_domains]
+        return self
+
+
+class OidcProvider(IdentityProvider):
+    """An OpenID Connect identity provider users sign in with at ``/auth/login/{name}``."""
+
     issuer: str = Field(pattern=r"^https?://")
     client_id: str = Field(min_length=1)
     client_secret: str | None = Field(default=None, repr=False)
     client_secret_env: str | None = None
     scopes: list[str] = Field(default_factory=lambda: ["openid", "email", "profile"])
-    claims: ClaimNames = Field(default_factory=ClaimNames)
-    groups: list[GroupRule] = Field(default_factory=list)
-    allowed_domains: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _check(self) -> OidcProvider:
@@ -113,11 +123,39 @@ class OidcProvider(BaseModel):
             raise ValueError(f"oidc provider {self.name!r}: scopes must include 'openid'")
         if self.client_secret_env and self.client_secret_env not in os.environ:
             raise ValueError(f"oidc provider {self.name!r}: environment variable {self.client_secret_env} is not set")
-        self.allowed_domains = [domain.lower().lstrip("@") for domain in self.allowed_domains]
         return self
 
     def resolved_client_secret(self) -> str | None:
         return self.client_secret or (os.environ.get(self.client_secret_env) if self.client_secret_env else None)
+
+
+SAML_NAME_ID = "name_id"
+
+
+class SamlClaimNames(ClaimNames):
+    """SAML attribute names; the subject is the assertion's NameID unless an attribute is named."""
+
+    subject: str = SAML_NAME_ID
+    email: str = "mail"
+    name: str = "displayName"
+
+
+class SamlProvider(IdentityProvider):
+    """A SAML 2.0 identity provider users sign in with at ``/auth/saml/{name}/login``."""
+
+    idp_metadata: str = Field(min_length=1)  # a file path, or the metadata XML itself
+    sp_entity_id: str = Field(min_length=1)
+    claims: SamlClaimNames = Field(default_factory=SamlClaimNames)
+    sp_key_file: Path | None = None
+    sp_cert_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> SamlProvider:
+        if not self.idp_metadata.lstrip().startswith("<") and not Path(self.idp_metadata).is_file():
+            raise ValueError(f"saml provider {self.name!r}: idp_metadata is neither XML nor an existing file")
+        if (self.sp_key_file is None) != (self.sp_cert_file is None):
+            raise ValueError(f"saml provider {self.name!r}: give both sp_key_file and sp_cert_file, or neither")
+        return self
 
 
 class Settings(BaseSettings):
@@ -139,6 +177,7 @@ class Settings(BaseSettings):
     language: Literal["ja", "en"] = "ja"
     legal_sample: bool = True
     oidc_providers: list[OidcProvider] = Field(default_factory=list)
+    saml_providers: list[SamlProvider] = Field(default_factory=list)
     scim_token: str | None = Field(default=None, repr=False, min_length=32)
     session_idle_minutes: int = Field(default=120, ge=1)
     session_absolute_hours: int = Field(default=12, ge=1)
@@ -152,9 +191,9 @@ class Settings(BaseSettings):
             raise ValueError(f"model names must be unique; repeated: {', '.join(sorted(duplicates))}")
         if self.default_model is not None and self.default_model not in names:
             raise ValueError(f"default_model {self.default_model!r} is not one of the configured models")
-        providers = [p.name for p in self.oidc_providers]
+        providers = [p.name for p in [*self.oidc_providers, *self.saml_providers]]
         if len(set(providers)) != len(providers):
-            raise ValueError("oidc_providers: provider names must be unique")
+            raise ValueError("oidc_providers, saml_providers: provider names must be unique across both")
         if self.database_url and not self.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("database_url must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
         return self
@@ -183,7 +222,7 @@ class Settings(BaseSettings):
     @property
     def sign_in_required(self) -> bool:
         """With an identity provider configured, gennai serves many users and every page needs sign-in."""
-        return bool(self.oidc_providers)
+        return bool(self.oidc_providers or self.saml_providers)
 
     @property
     def effective_default_model(self) -> str:

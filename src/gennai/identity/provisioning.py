@@ -1,4 +1,4 @@
-"""From a verified sign-in to a user: claim mapping, the allow-list, teams and roles from groups.
+"""From a verified sign-in (OIDC or SAML) to a user: claim mapping, the allow-list, teams and roles from groups.
 
 The identity provider is authoritative for what it granted: memberships it gave (source
 ``idp:<name>``) follow its groups at every sign-in, memberships given by an administrator or a
@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gennai.config import OidcProvider
+from gennai.config import IdentityProvider
 from gennai.db.base import utcnow
 from gennai.db.models import User
 from gennai.identity.oidc import LoginError
@@ -35,7 +35,8 @@ class MappedIdentity:
     groups: list[str]
 
 
-def map_claims(provider: OidcProvider, claims: dict[str, Any]) -> MappedIdentity:
+def map_claims(provider: IdentityProvider, claims: dict[str, Any]) -> MappedIdentity:
+    """The one mapping for every protocol: OIDC ID-token claims and SAML attributes arrive here alike."""
     names = provider.claims
     subject = claims.get(names.subject)
     if not isinstance(subject, str) or not subject:
@@ -79,7 +80,7 @@ async def _user_for(session: AsyncSession, provider: str, identity: MappedIdenti
     return user
 
 
-async def sign_in_user(session: AsyncSession, provider: OidcProvider, identity: MappedIdentity) -> User:
+async def sign_in_user(session: AsyncSession, provider: IdentityProvider, identity: MappedIdentity) -> User:
     """Create or update the user behind a verified sign-in; refuses deactivated users."""
     user = await _user_for(session, provider.name, identity)
     if not user.is_active:
@@ -93,7 +94,7 @@ async def sign_in_user(session: AsyncSession, provider: OidcProvider, identity: 
     return user
 
 
-async def _apply_groups(session: AsyncSession, provider: OidcProvider, user: User, groups: set[str]) -> None:
+async def _apply_groups(session: AsyncSession, provider: IdentityProvider, user: User, groups: set[str]) -> None:
     source = f"idp:{provider.name}"
     rules = [rule for rule in provider.groups if rule.group in groups]
     granted_role = max((rule.role for rule in rules if rule.role), key=ROLE_RANK.__getitem__, default=None)

@@ -1,4 +1,4 @@
-"""The identity service the portal holds: session store, OIDC clients, and user (de)activation."""
+"""The identity service the portal holds: session store, OIDC clients, SAML providers, user (de)activation."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from gennai.db.base import utcnow
 from gennai.db.engine import transaction
 from gennai.db.models import User
 from gennai.identity.oidc import OidcClients
+from gennai.identity.saml import SamlProviders
 from gennai.identity.sessions import RedisSessionStore, SessionInfo, SessionStore, SqlSessionStore, Timeouts
 from gennai.identity.tables import COMMON_TEAM_ID, Team
 
@@ -26,6 +27,7 @@ class Identity:
 
     store: SessionStore
     oidc: OidcClients
+    saml: SamlProviders
     reauthenticate_seconds: int
     redis: Any = None
 
@@ -80,7 +82,9 @@ def build_identity(settings: Settings, sessions: async_sessionmaker[AsyncSession
         store = RedisSessionStore(redis, timeouts)
     else:
         store = SqlSessionStore(sessions, timeouts)
-    return Identity(store=store, oidc=OidcClients(settings.oidc_providers),
+    base_url = (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
+    saml = SamlProviders(settings.saml_providers, base_url, settings.data_dir)
+    return Identity(store=store, oidc=OidcClients(settings.oidc_providers), saml=saml,
                     reauthenticate_seconds=settings.reauthenticate_days * 86400, redis=redis)
 
 

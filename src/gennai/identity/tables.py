@@ -80,3 +80,29 @@ class AuthSession(CreatedAt, Base):
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()
     id_token: Mapped[str | None] = mapped_column(Text, default=None)  # the hint for RP-initiated logout
+
+
+class SamlRequest(Base):
+    """An AuthnRequest sent to a SAML provider; a response must name one (InResponseTo) that has not expired.
+
+    Kept server-side: the IdP's cross-site POST carries no SameSite cookie, so the browser session cannot hold it.
+    """
+
+    __tablename__ = "saml_requests"
+    __table_args__ = (Index("ix_saml_requests_expires_at", "expires_at"),)
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(40))
+    next_path: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column()
+
+
+class SamlAssertion(Base):
+    """An assertion already used to sign in, kept until it expires so it can never be used again (replay)."""
+
+    __tablename__ = "saml_assertions"
+    __table_args__ = (Index("ix_saml_assertions_expires_at", "expires_at"),)
+
+    provider: Mapped[str] = mapped_column(String(40), primary_key=True)
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column()

@@ -44,6 +44,9 @@ ALLOWED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/auth/login/{provider}"): EVERYONE,
     ("GET", "/auth/callback/{provider}"): EVERYONE,
     ("GET", "/auth/logged-out"): EVERYONE,
+    ("GET", "/auth/saml/{provider}/metadata"): EVERYONE,
+    ("GET", "/auth/saml/{provider}/login"): EVERYONE,
+    ("POST", "/auth/saml/{provider}/acs"): EVERYONE,  # the IdP's cross-site POST: the signed assertion decides
     ("POST", "/auth/logout"): SIGNED_IN,
     ("GET", "/"): SIGNED_IN,
     ("GET", "/c/{conversation_id}"): SIGNED_IN,

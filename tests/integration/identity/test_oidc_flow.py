@@ -47,9 +47,15 @@ async def test_sign_in_through_either_provider_lands_in_teams_with_roles(oidc_cl
 
     async with another_browser(oidc_client) as other:
         await sign_in(other, "mhlw", "carol")
-        assert (await other.get("/admin/audit")).status_code == 200  # carol is an auditor via her groups
-        assert (await other.get("/admin/users")).status_code == 403
+        await assert_alice_and_carol_granted(db_sessions, other, teams, carol_source="idp:mhlw")
+    assert (await oidc_client.get("/admin/users")).status_code == 200
 
+
+async def assert_alice_and_carol_granted(db_sessions, carol_browser: httpx.AsyncClient, teams: dict[str, uuid.UUID],
+                                         carol_source: str) -> None:
+    """Alice (system admin, admin of mof-budget) and Carol (auditor, in mhlw-policy) got what their groups grant."""
+    assert (await carol_browser.get("/admin/audit")).status_code == 200  # carol is an auditor via her groups
+    assert (await carol_browser.get("/admin/users")).status_code == 403
     async with db_sessions() as session:
         alice = await session.scalar(select(User).where(User.email == "alice@mof.example.go.jp"))
         carol = await session.scalar(select(User).where(User.email == "carol@mhlw.example.go.jp"))
@@ -58,8 +64,7 @@ async def test_sign_in_through_either_provider_lands_in_teams_with_roles(oidc_cl
         assert (await session.get(Organisation, alice.organisation_id)).code == "mof"
         memberships = {(m.team_id, m.user_id): m for m in (await session.scalars(select(Membership))).all()}
         assert memberships[(teams["mof-budget"], alice.id)].role == "admin"
-        assert memberships[(teams["mhlw-policy"], carol.id)].source == "idp:mhlw"
-    assert (await oidc_client.get("/admin/users")).status_code == 200
+        assert memberships[(teams["mhlw-policy"], carol.id)].source == carol_source
 
 
 async def test_signing_keys_rotated_mid_test_keep_working(oidc_client: httpx.AsyncClient, idps: dict[str, Idp]):

@@ -2,21 +2,28 @@
 Authorization Code + PKCE flow, ``/auth/callback/{provider}`` finishes it, ``/auth/logout`` ends the
 session here and, where the provider offers it, there too (RP-initiated logout).
 
+SAML providers: ``/auth/saml/{provider}/metadata`` is our SP metadata, ``/auth/saml/{provider}/login``
+sends the AuthnRequest and ``/auth/saml/{provider}/acs`` receives the IdP's POST. The ACS is a
+cross-site POST by design, so it carries no CSRF token: the signed assertion, bound to our audience,
+our address, an outstanding request and a single use, is what protects it.
+
 Every refused sign-in is shown with a clear message and recorded as a security event.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from gennai.audit.log import add_event, record_event
+from gennai.config import IdentityProvider
 from gennai.db.engine import transaction
 from gennai.identity.oidc import LoginError, OidcClient, PendingLogin
 from gennai.identity.provisioning import map_claims, sign_in_user
+from gennai.identity.saml import MAX_RESPONSE_BYTES, SamlProviders, SamlServiceProvider, SamlSignIn
 from gennai.identity.sessions import COOKIE
 from gennai.web.deps import CSRF_SESSION_KEY, PortalUser, ServicesDep, signed_in_user
 from gennai.web.pages import render
@@ -56,10 +63,12 @@ async def _refuse(request: Request, services: Services, provider: str, error: Lo
 
 @router.get("/login", response_class=HTMLResponse)
 async def login_page(request: Request, services: ServicesDep, next: str = "/") -> Response:
-    if services.identity is None or not services.identity.oidc.clients:
+    if services.identity is None or not (services.identity.oidc.clients or services.identity.saml.providers):
         return RedirectResponse("/", status_code=303)
     providers = [client.provider for client in services.identity.oidc.clients.values()]
-    return render(request, "login.html", {"providers": providers, "next": local_path(next)})
+    saml_providers = [sp.provider for sp in services.identity.saml.providers.values()]
+    return render(request, "login.html", {"providers": providers, "saml_providers": saml_providers,
+                                          "next": local_path(next)})
 
 
 @router.get("/login/{provider}")
@@ -105,19 +114,71 @@ async def callback(
             raise LoginError("idp_error", f"{error or 'no code'}: {error_description or ''}")
         redirect_uri = f"{_base_url(request, services)}/auth/callback/{provider}"
         sign_in = await client.finish(code, pending, redirect_uri)
-        identity = map_claims(client.provider, sign_in.claims)
-        async with transaction(services.sessions) as session:
-            user = await sign_in_user(session, client.provider, identity)
-            add_event(session, actor_id=user.id, action="auth.login", outcome="ok", target=provider,
-                      detail={"subject": identity.subject, "groups": identity.groups[:50]})
+        return await _signed_in(request, services, client.provider, sign_in.claims, sign_in.id_token,
+                                pending.next_path)
     except LoginError as refusal:
         return await _refuse(request, services, provider, refusal)
-    token = await services.identity.store.create(user.id, provider, sign_in.id_token)
+
+
+async def _signed_in(
+    request: Request, services: Services, provider: IdentityProvider, claims: dict[str, Any],
+    id_token: str | None, next_path: str, saml: SamlProviders | None = None, assertion: SamlSignIn | None = None,
+) -> Response:
+    """The one ending of every sign-in, OIDC or SAML: map the claims, provision the user, start a session."""
+    assert services.identity is not None
+    identity = map_claims(provider, claims)
+    async with transaction(services.sessions) as session:
+        if saml is not None and assertion is not None:
+            await saml.use_once(session, provider.name, assertion)
+        user = await sign_in_user(session, provider, identity)
+        add_event(session, actor_id=user.id, action="auth.login", outcome="ok", target=provider.name,
+                  detail={"subject": identity.subject, "groups": identity.groups[:50]})
+    token = await services.identity.store.create(user.id, provider.name, id_token)
     request.session.pop(CSRF_SESSION_KEY, None)  # a fresh CSRF token for the fresh session
-    response = RedirectResponse(pending.next_path, status_code=303)
+    response = RedirectResponse(next_path, status_code=303)
     response.set_cookie(COOKIE, token, httponly=True, samesite="lax", path="/",
                         secure=request.url.scheme == "https" or _base_url(request, services).startswith("https://"))
     return response
+
+
+def _saml_provider(services: Services, provider: str) -> SamlServiceProvider:
+    sp = services.identity.saml.get(provider) if services.identity else None
+    if sp is None:
+        raise HTTPException(404, detail="not_found")
+    return sp
+
+
+@router.get("/saml/{provider}/metadata")
+async def saml_metadata(provider: str, services: ServicesDep) -> Response:
+    """Our SP metadata: entity id, ACS address and certificate, for the IdP to register gennai."""
+    return Response(_saml_provider(services, provider).metadata_xml(), media_type="application/samlmetadata+xml")
+
+
+@router.get("/saml/{provider}/login")
+async def saml_login(provider: str, request: Request, services: ServicesDep, next: str = "/") -> Response:
+    sp = _saml_provider(services, provider)
+    assert services.identity is not None
+    url = await services.identity.saml.begin(services.sessions, sp, local_path(next))
+    return RedirectResponse(url, status_code=303)
+
+
+@router.post("/saml/{provider}/acs")
+async def saml_acs(
+    provider: str, request: Request, services: ServicesDep,
+    saml_response: Annotated[str, Form(alias="SAMLResponse", max_length=MAX_RESPONSE_BYTES)] = "",
+) -> Response:
+    """The IdP's HTTP-POST: verified, used once, then the same session as any sign-in."""
+    sp = _saml_provider(services, provider)
+    assert services.identity is not None
+    saml = services.identity.saml
+    try:
+        if not saml_response:
+            raise LoginError("assertion_invalid", "no SAMLResponse was posted")
+        assertion, next_path = await saml.verify(services.sessions, sp, saml_response)
+        return await _signed_in(request, services, sp.provider, assertion.claims, None, local_path(next_path),
+                                saml, assertion)
+    except LoginError as refusal:
+        return await _refuse(request, services, provider, refusal)
 
 
 @router.post("/logout")
