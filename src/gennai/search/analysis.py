@@ -16,6 +16,19 @@ from functools import lru_cache
 from sudachipy import Dictionary, SplitMode
 
 DROPPED_POS = frozenset({"助詞", "助動詞", "補助記号", "空白"})
+# What a question adds around its topic: interrogatives (何, どのような, いつ), the verbs of asking and
+# of grammar (教える, 出来る, 有る, 成る), and words about the law rather than its subject (規定, 根拠).
+# Statutes use these everywhere or nowhere, so in a query they only blur the ranking. Queries only:
+# stored document terms keep them.
+QUESTION_POS = frozenset({"代名詞", "連体詞", "感動詞", "接続詞"})
+QUESTION_WORDS = frozenset(
+    {
+        *("こと", "物", "時", "為", "よう", "何", "どう", "幾ら", "如何", "一体", "具体", "具体的"),
+        *("有る", "為る", "出来る", "成る", "居る", "良い", "貰う", "下さる", "呉れる", "頂く"),
+        *("教える", "知る", "分かる", "思う", "言う", "考える", "宜しい", "つく", "関する"),
+        *("規定", "根拠", "ルール", "決まり", "条文", "定め", "内容", "仕組み", "方", "必要", "可能", "場合"),
+    }
+)
 MAX_ANALYSED_CHARS = 4000  # a query longer than this is cut: no question needs more to be found
 _CHUNK = 8000  # Sudachi refuses inputs past ~49 KB; statutes are analysed in pieces below that
 
@@ -27,6 +40,7 @@ class _Analyzer:
         dictionary = Dictionary(dict="core")
         self.tokenizer = dictionary.create(mode=SplitMode.B)
         self.dropped = dictionary.pos_matcher(lambda pos: pos[0] in DROPPED_POS)
+        self.asking = dictionary.pos_matcher(lambda pos: pos[0] in QUESTION_POS)
 
 
 def _analyzer() -> _Analyzer:
@@ -55,14 +69,30 @@ def analyze(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=4096)
-def analyze_query(query: str) -> tuple[str, ...]:
-    """Distinct tokens of a query, cached: the same short queries come again and again.
+def query_tokens(query: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Distinct content tokens of a query, and those of them left once question words are dropped."""
+    analyzer = _analyzer()
+    tokens: dict[str, None] = {}
+    topical: dict[str, None] = {}
+    text = unicodedata.normalize("NFKC", query.strip()[:MAX_ANALYSED_CHARS])
+    for morpheme in analyzer.tokenizer.tokenize(text):
+        if analyzer.dropped(morpheme):
+            continue
+        token = morpheme.normalized_form()
+        tokens[token] = None
+        if not analyzer.asking(morpheme) and token not in QUESTION_WORDS:
+            topical[token] = None
+    return tuple(tokens), tuple(topical)
 
-    A one- or two-character query is its own token when Sudachi finds nothing left after dropping
-    particles, so that a search for 「税」 still means something.
+
+def analyze_query(query: str) -> tuple[str, ...]:
+    """Distinct topical tokens of a query (cached: the same short queries come again and again).
+
+    Question words (何, どのような, 教えて, 規定) are dropped unless nothing else is left, so that
+    「規定」 alone still searches. A one- or two-character query is its own token when Sudachi finds
+    nothing left after dropping particles, so that a search for 「税」 still means something.
     """
-    query = query.strip()[:MAX_ANALYSED_CHARS]
-    tokens = tuple(dict.fromkeys(analyze(query)))
-    if not tokens and 0 < len(query) <= 2:
-        return (unicodedata.normalize("NFKC", query),)
-    return tokens
+    tokens, topical = query_tokens(query)
+    if not tokens and 0 < len(query.strip()) <= 2:
+        return (unicodedata.normalize("NFKC", query.strip()),)
+    return topical or tokens

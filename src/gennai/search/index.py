@@ -26,8 +26,10 @@ class BM25Index:
         self.k1, self.b = k1, b
         vocabulary: dict[str, int] = {}
         term_ids, doc_ids, counts, lengths = array("i"), array("i"), array("i"), array("i")
+        distinct = array("i")
         for doc, terms in enumerate(documents):
             lengths.append(len(terms))
+            distinct.append(len(set(terms)))
             for term, count in Counter(terms).items():
                 term_ids.append(vocabulary.setdefault(term, len(vocabulary)))
                 doc_ids.append(doc)
@@ -41,8 +43,10 @@ class BM25Index:
         np.cumsum(
             np.bincount(np.frombuffer(term_ids, dtype=np.int32), minlength=len(vocabulary)), out=self._offsets[1:]
         )
+        self._distinct = np.maximum(np.frombuffer(distinct, dtype=np.int32), 1).astype(np.float32)
         doc_lengths = np.frombuffer(lengths, dtype=np.int32).astype(np.float32)
         average = float(doc_lengths.mean()) if self.size and doc_lengths.mean() > 0 else 1.0
+        self.average_length = average
         self._norm = (k1 * (1 - b + b * doc_lengths / average)).astype(np.float32)
 
     def document_frequency(self, term: str) -> int:
@@ -65,6 +69,43 @@ class BM25Index:
             weight = self.idf(term) * (weights[position] if weights else 1.0)
             total[docs] += weight * counts * (self.k1 + 1) / (counts + self._norm[docs])
         return total
+
+    def coverage(self, terms: Sequence[str]) -> FloatArray:
+        """Per document, the share of its distinct terms that ``terms`` contains (1.0: all of them).
+
+        For short fields (an article caption) this says how fully a query states what the field says.
+        """
+        matched = np.zeros(self.size, dtype=np.float32)
+        for term in dict.fromkeys(terms):
+            term_id = self.vocabulary.get(term)
+            if term_id is not None:
+                matched[self._docs[self._offsets[term_id] : self._offsets[term_id + 1]]] += 1.0
+        return matched / self._distinct
+
+    def best_passage(
+        self, tokens: Sequence[str], terms: Sequence[str], weights: Sequence[float] | None = None, *, window: int = 50
+    ) -> float:
+        """BM25 of the best ``window``-token stretch of one document, with this index's statistics.
+
+        A long article (a list of items, a definition article) mentions a question's words close
+        together in one paragraph, yet its BM25 is diluted by its length; its best passage is not.
+        Windows step by half their width; a document shorter than a window is one passage.
+        """
+        if not tokens or not terms:
+            return 0.0
+        width = min(window, len(tokens))
+        starts = np.arange(0, max(1, len(tokens) - width + 1), max(1, width // 2))
+        norm = self.k1 * (1 - self.b + self.b * width / self.average_length)
+        array = np.asarray(tokens)
+        total = np.zeros(len(starts), dtype=np.float32)
+        for position, term in enumerate(terms):
+            if term not in self.vocabulary:
+                continue
+            hits = np.concatenate(([0], np.cumsum(array == term)))
+            counts = (hits[starts + width] - hits[starts]).astype(np.float32)
+            weight = self.idf(term) * (weights[position] if weights else 1.0)
+            total += weight * counts * (self.k1 + 1) / (counts + norm)
+        return float(total.max())
 
 
 def top_k(scores: FloatArray, k: int, mask: BoolArray | None = None) -> list[tuple[int, float]]:

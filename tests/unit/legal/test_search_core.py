@@ -47,3 +47,27 @@ def test_top_k_respects_the_mask_and_the_limit() -> None:
 
 def test_an_empty_index_answers_nothing() -> None:
     assert top_k(BM25Index([]).scores(["a"]), 5) == []
+
+
+def test_question_words_are_dropped_from_queries_unless_nothing_else_is_left() -> None:
+    assert analyze_query("どのような外国人が退去強制の対象になるか") == ("外国人", "退去", "強制", "対象")
+    assert "教える" not in analyze_query("営利企業の役員を兼ねることについて教えてください")
+    assert analyze_query("規定") == ("規定",)  # alone it is the query
+    assert "出来る" in analyze("することができる")  # stored statute terms keep them
+
+
+def test_coverage_says_how_much_of_a_short_field_the_query_states() -> None:
+    index = BM25Index([["退去", "強制"], ["退去", "強制", "令書", "方式"], []])
+    coverage = index.coverage(["外国人", "退去", "強制"])
+    assert coverage.tolist() == [1.0, 0.5, 0.0]
+
+
+def test_best_passage_is_not_diluted_by_the_rest_of_a_long_document() -> None:
+    filler = ["他"] * 400
+    short, long = ["休憩", "時間"], [*filler, "休憩", "時間", *filler]
+    index = BM25Index([short, long, ["賃金"] * 50])
+    whole = index.scores(["休憩", "時間"])
+    assert whole[1] < whole[0] / 2  # BM25 over the whole article dilutes the match
+    passage = index.best_passage(long, ["休憩", "時間"], window=50)
+    assert passage > whole[1] * 2
+    assert index.best_passage(long, ["無い"]) == 0.0 and index.best_passage([], ["休憩"]) == 0.0

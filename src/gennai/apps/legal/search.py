@@ -8,10 +8,14 @@ text index would behave differently on each backend (FTS5 vs. tsvector, neither 
 Japanese) and an FTS5 side file would be one more thing to keep in step. ``refresh`` rebuilds
 after an ingest; the database stays the only source of truth.
 
-Ranking = BM25 over article text + BM25 over caption and outline titles (章・節, 見出し) + a bonus
-for the statute a query names (行政手続法, 個情法) or whose title it overlaps + a bonus for the
-article defining a term the query contains (「…」とは, 「…」という。). A query that cites a
-provision (行政手続法第五条, AI法第3条) returns that provision first.
+Ranking = BM25 over article text + BM25 over the caption (見出し, strongly) and over the outline
+titles (章・節, each word once, weakly: they are shared by many articles) + a bonus for the share of
+the caption the query states + a bonus for the statute a query names (行政手続法, 個情法) or whose
+title it overlaps + a bonus for the article defining a term the query contains (「…」とは,
+「…」という。), larger when the question asks what a word means. The best 50 are then rescored with
+their best passage, so that a long article (a list of items) is not lost to its length. Question
+words (何, どのような, 教えて) are dropped from queries. A query that cites a provision
+(行政手続法第五条, AI法第3条) returns that provision first.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 
@@ -35,7 +40,7 @@ from gennai.apps.legal.numerals import article_label, paragraph_label
 from gennai.apps.legal.provisions import LawRecord
 from gennai.apps.legal.store import LawStore, StoredArticle, paragraph_from_json
 from gennai.apps.legal.tables import LawRow, ProvisionRow, RevisionRow
-from gennai.search.analysis import analyze, analyze_query
+from gennai.search.analysis import analyze, analyze_query, query_tokens
 from gennai.search.index import BM25Index, BoolArray, FloatArray, top_k
 
 MAX_QUERY_CHARS = 2000
@@ -44,7 +49,12 @@ CAPTION_WEIGHT = 5.0
 TITLE_WEIGHT = 0.3
 NAMED_LAW_BONUS = 12.0
 NAMED_LAW_TERM_WEIGHT = 0.2  # the words of a named statute's title say which law, not what about
+OUTLINE_WEIGHT = 2.0  # 章・節 titles: shared by many articles, so weaker than a caption
+CAPTION_COVERAGE_BONUS = 6.0  # per share of the caption's words the query says
 DEFINITION_BONUS = 6.0
+DEFINITION_QUESTION_BONUS = 18.0  # the question asks what a term means
+# 「…とは」「…の定義」「…の意味」「…でいう」「…を指す」: a question about what a word means.
+_ASKS_DEFINITION = re.compile(r"とは|定義|意味|でいう|って何|を指す")
 DIRECT_HIT_SCORE = 1000.0
 # Everyday words a question uses for what statutes say otherwise; expansions count at EXPANSION_WEIGHT.
 EVERYDAY_TERMS: dict[str, str] = {
@@ -68,6 +78,9 @@ EVERYDAY_TERMS: dict[str, str] = {
     "副業": "兼ねる 営利企業",
 }
 EXPANSION_WEIGHT = 0.7
+RERANK_DEPTH = 50  # first-stage candidates rescored with their best passage
+PASSAGE_WEIGHT = 0.5
+PASSAGE_WINDOW = 50  # tokens: about one paragraph or a few items
 NAMED_LAW_STEM_BONUS = 10.0  # a query saying 国家公務員 (not 国家公務員法) leans towards 国家公務員法
 _DEFINITION = re.compile(r"「([^「」]{1,40})」(?:とは|という。)")
 _MAX_DEFINITION_SPAN = 4
@@ -120,6 +133,17 @@ class _Doc:
     article_num: str
     caption: str
     path: tuple[Heading, ...]
+
+
+@dataclass(frozen=True)
+class _Query:
+    """A query as ranking sees it: the statutes it names and its weighted terms."""
+
+    named: list[int]  # statutes named by title or abbreviation
+    stemmed: list[int]  # statutes named by their title without 法 (国家公務員)
+    named_terms: set[str]  # the words of those titles
+    terms: list[str]
+    weights: list[float]
 
 
 @dataclass(frozen=True)
@@ -213,23 +237,26 @@ class LegalSearch:
         docs: list[_Doc] = []
         body_terms: list[str] = []
         caption_terms: list[list[str]] = []
+        outline_terms: list[list[str]] = []
         for provision_id, revision_pk, article_num, caption, path_json, terms in rows:
             revision = revision_index[revision_pk]
             path = tuple(Heading(**h) for h in json.loads(path_json))
             docs.append(_Doc(provision_id, int(revision_law[revision]), revision, article_num, caption, path))
             body_terms.append(terms)
-            structural = analyze(caption) if caption else []
+            caption_terms.append(analyze(caption) if caption else [])
+            outline: list[str] = []
             for heading in path:
                 if heading.title not in heading_terms:
                     heading_terms[heading.title] = analyze(heading.title)
-                structural.extend(heading_terms[heading.title])
-            caption_terms.append(structural)
+                outline.extend(heading_terms[heading.title])
+            outline_terms.append(list(dict.fromkeys(outline)))  # a word repeated down the outline counts once
         self._docs = docs
         self._doc_position = {doc.provision_id: i for i, doc in enumerate(docs)}
         self._doc_law = np.array([d.law for d in docs], dtype=np.int32)
         self._doc_revision = np.array([d.revision for d in docs], dtype=np.int32)
         self._body = BM25Index(terms.split() for terms in body_terms)  # split lazily: bounded memory
         self._captions = BM25Index(caption_terms)
+        self._outline = BM25Index(outline_terms)
         self._titles = BM25Index([analyze(law.title) for law in laws])
         self._definitions: dict[str, list[int]] = {}
         keys: dict[str, str] = {}
@@ -289,11 +316,29 @@ class LegalSearch:
             law_filter = self._law_index[law_id]
         mask = self._mask(law_filter, law_type, as_of)
         direct = self._direct(query, law_filter, mask)
-        scores = self._scores(query)
-        ranked = top_k(scores, limit, mask)
+        parsed = self._query(query)
+        scores = self._scores(parsed, query)
+        ranked = await self._rerank(parsed, top_k(scores, max(limit, RERANK_DEPTH), mask))
+        ranked = ranked[:limit]
         positions = list(dict.fromkeys([*direct, *(doc for doc, _ in ranked)]))[:limit]
         score_of = dict(ranked) | dict.fromkeys(direct, DIRECT_HIT_SCORE)
         return await self._hits(positions, score_of, analyze_query(query))
+
+    async def _rerank(self, parsed: _Query, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        """The first-stage candidates again, each also scored by its best passage (see ``best_passage``)."""
+        if not ranked or PASSAGE_WEIGHT <= 0:
+            return ranked
+        ids = {self._docs[position].provision_id: position for position, _ in ranked}
+        async with self.sessions() as session:
+            rows = (
+                await session.execute(select(ProvisionRow.id, ProvisionRow.terms).where(ProvisionRow.id.in_(list(ids))))
+            ).all()
+        passage = {
+            ids[i]: self._body.best_passage(t.split(), parsed.terms, parsed.weights, window=PASSAGE_WINDOW)
+            for i, t in rows
+        }
+        rescored = [(position, score + PASSAGE_WEIGHT * passage.get(position, 0.0)) for position, score in ranked]
+        return sorted(rescored, key=lambda pair: (-pair[1], pair[0]))
 
     def _mask(self, law: int | None, law_type: str | None, as_of: date | None) -> BoolArray:
         if as_of is None:
@@ -331,24 +376,31 @@ class LegalSearch:
         law_id = self.resolve_law(citation.law)
         return None if law_id is None else self._law_index[law_id]
 
-    def _scores(self, query: str) -> FloatArray:
+    def _query(self, query: str) -> _Query:
         named, rest = self._named_laws(query)
         stemmed = [law for stem, law in self._stems if stem in rest]
         named_terms = {t for law in [*named, *stemmed] for t in analyze(self._laws[law].title)}
         terms, weights = _expand(query)
         weights = [NAMED_LAW_TERM_WEIGHT if t in named_terms else w for t, w in zip(terms, weights, strict=True)]
+        return _Query(named, stemmed, named_terms, terms, weights)
+
+    def _scores(self, parsed: _Query, query: str) -> FloatArray:
+        terms, weights, named_terms = parsed.terms, parsed.weights, parsed.named_terms
         scores = self._body.scores(terms, weights)
         scores += CAPTION_WEIGHT * self._captions.scores(terms, weights)
+        scores += OUTLINE_WEIGHT * self._outline.scores(terms, weights)
+        scores += CAPTION_COVERAGE_BONUS * self._captions.coverage(terms)
         topical = [t for t in terms if t not in named_terms]
         if self._laws and topical:
             title_scores = self._titles.scores(topical)
             scores += TITLE_WEIGHT * title_scores[self._doc_law] * (scores > 0)
-        for law in named:
+        for law in parsed.named:
             scores += NAMED_LAW_BONUS * ((self._doc_law == law) & (scores > 0))
-        for law in stemmed:
+        for law in parsed.stemmed:
             scores += NAMED_LAW_STEM_BONUS * ((self._doc_law == law) & (scores > 0))
+        bonus = DEFINITION_QUESTION_BONUS if _ASKS_DEFINITION.search(query) else DEFINITION_BONUS
         for position in self._defined(terms):
-            scores[position] += DEFINITION_BONUS
+            scores[position] += bonus
         return scores
 
     def _named_laws(self, query: str) -> tuple[list[int], str]:
@@ -454,13 +506,21 @@ def _expand(query: str) -> tuple[list[str], list[float]]:
     """Query terms with weights, plus the statute words for everyday words the query uses."""
     terms = list(analyze_query(query))
     weights = [1.0] * len(terms)
+    said = set(query_tokens(query)[0])
     for word, expansion in EVERYDAY_TERMS.items():
-        if word in query:
+        if word in query or _everyday_token(word) in said:
             for term in analyze_query(expansion):
                 if term not in terms:
                     terms.append(term)
                     weights.append(EXPANSION_WEIGHT)
     return terms, weights
+
+
+@lru_cache(maxsize=256)
+def _everyday_token(word: str) -> str | None:
+    """The normalized form of a one-token everyday word, so that もらえる meets もらう (貰う)."""
+    tokens = analyze(word)
+    return tokens[0] if len(tokens) == 1 else None
 
 
 async def _fingerprint(session: AsyncSession) -> tuple[int, int]:
