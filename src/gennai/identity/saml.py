@@ -149,7 +149,9 @@ class SamlServiceProvider:
                                   for name, values in response.get_identity().items()}
         name_id = response.name_id
         claims[SAML_NAME_ID] = name_id.text if name_id is not None else None
-        lifetime = response.not_on_or_after or 0
+        if name_id is not None:
+            self.client.users.remove_person(name_id)  # pysaml2 caches every identity in memory; we keep none
+        lifetime = (response.not_on_or_after or 0) + CLOCK_SKEW_SECONDS
         expires_at = max(dt.datetime.fromtimestamp(lifetime, dt.UTC), utcnow() + REQUEST_TTL)
         return SamlSignIn(claims=claims, assertion_id=str(response.assertion.id), expires_at=expires_at)
 
@@ -175,7 +177,9 @@ def read_envelope(saml_response: str) -> Envelope:
 class SamlProviders:
     """Every configured SAML provider by name, and the database state their sign-ins need."""
 
-    def __init__(self, providers: list[SamlProvider], base_url: str, data_dir: Path) -> None:
+    def __init__(self, providers: list[SamlProvider], base_url: str, data_dir: Path,
+                 sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
         self.providers: dict[str, SamlServiceProvider] = {}
         for provider in providers:
             key_file = provider.sp_key_file or data_dir / "saml" / "sp-key.pem"
@@ -186,27 +190,24 @@ class SamlProviders:
     def get(self, name: str) -> SamlServiceProvider | None:
         return self.providers.get(name)
 
-    @staticmethod
-    async def begin(sessions: async_sessionmaker[AsyncSession], sp: SamlServiceProvider, next_path: str) -> str:
+    async def begin(self, sp: SamlServiceProvider, next_path: str) -> str:
         """Send the user to the IdP, remembering the request so that only its answer is accepted."""
         request_id, url = await asyncio.to_thread(sp.begin)
         now = utcnow()
-        async with transaction(sessions) as session:
+        async with transaction(self.sessions) as session:
             await session.execute(delete(SamlRequest).where(SamlRequest.expires_at < now))
             await session.execute(delete(SamlAssertion).where(SamlAssertion.expires_at < now))
             session.add(SamlRequest(id=request_id, provider=sp.provider.name, next_path=next_path,
                                     expires_at=now + REQUEST_TTL))
         return url
 
-    @staticmethod
-    async def verify(sessions: async_sessionmaker[AsyncSession], sp: SamlServiceProvider,
-                     saml_response: str) -> tuple[SamlSignIn, str]:
+    async def verify(self, sp: SamlServiceProvider, saml_response: str) -> tuple[SamlSignIn, str]:
         """The verified assertion and the path its request asked to return to."""
         envelope = read_envelope(saml_response)
         if envelope.destination is not None and envelope.destination != sp.acs_url:  # pysaml2 only says "None"
             raise LoginError("assertion_recipient", f"the response was sent to {envelope.destination}")
         request_id = envelope.in_response_to
-        async with sessions() as session:
+        async with self.sessions() as session:
             request = await session.get(SamlRequest, request_id) if request_id else None
         outstanding = {}
         if request is not None and request.provider == sp.provider.name and request.expires_at.replace(
@@ -215,13 +216,13 @@ class SamlProviders:
         sign_in = await asyncio.to_thread(sp.verify, saml_response, outstanding)
         return sign_in, outstanding.get(request_id or "", "/")
 
-    @staticmethod
-    async def use_once(session: AsyncSession, provider: str, sign_in: SamlSignIn) -> None:
-        """Record the assertion as used in the sign-in's transaction; one seen before is a replay."""
-        if await session.get(SamlAssertion, (provider, sign_in.assertion_id)) is not None:
-            raise LoginError("replayed_assertion", f"assertion {sign_in.assertion_id} was used before")
-        session.add(SamlAssertion(provider=provider, id=sign_in.assertion_id, expires_at=sign_in.expires_at))
-        try:
-            await session.flush()
-        except IntegrityError as error:  # the same assertion posted twice at once
-            raise LoginError("replayed_assertion", f"assertion {sign_in.assertion_id} was used before") from error
+
+async def use_once(session: AsyncSession, provider: str, sign_in: SamlSignIn) -> None:
+    """Record the assertion as used in the sign-in's transaction; one seen before is a replay."""
+    if await session.get(SamlAssertion, (provider, sign_in.assertion_id)) is not None:
+        raise LoginError("replayed_assertion", f"assertion {sign_in.assertion_id} was used before")
+    session.add(SamlAssertion(provider=provider, id=sign_in.assertion_id, expires_at=sign_in.expires_at))
+    try:
+        await session.flush()
+    except IntegrityError as error:  # the same assertion posted twice at once
+        raise LoginError("replayed_assertion", f"assertion {sign_in.assertion_id} was used before") from error

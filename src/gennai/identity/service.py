@@ -83,7 +83,7 @@ def build_identity(settings: Settings, sessions: async_sessionmaker[AsyncSession
     else:
         store = SqlSessionStore(sessions, timeouts)
     base_url = (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
-    saml = SamlProviders(settings.saml_providers, base_url, settings.data_dir)
+    saml = SamlProviders(settings.saml_providers, base_url, settings.data_dir, sessions)
     return Identity(store=store, oidc=OidcClients(settings.oidc_providers), saml=saml,
                     reauthenticate_seconds=settings.reauthenticate_days * 86400, redis=redis)
 

@@ -23,7 +23,7 @@ from gennai.config import IdentityProvider
 from gennai.db.engine import transaction
 from gennai.identity.oidc import LoginError, OidcClient, PendingLogin
 from gennai.identity.provisioning import map_claims, sign_in_user
-from gennai.identity.saml import MAX_RESPONSE_BYTES, SamlProviders, SamlServiceProvider, SamlSignIn
+from gennai.identity.saml import SamlServiceProvider, SamlSignIn, use_once
 from gennai.identity.sessions import COOKIE
 from gennai.web.deps import CSRF_SESSION_KEY, PortalUser, ServicesDep, signed_in_user
 from gennai.web.pages import render
@@ -122,14 +122,14 @@ async def callback(
 
 async def _signed_in(
     request: Request, services: Services, provider: IdentityProvider, claims: dict[str, Any],
-    id_token: str | None, next_path: str, saml: SamlProviders | None = None, assertion: SamlSignIn | None = None,
+    id_token: str | None, next_path: str, saml_assertion: SamlSignIn | None = None,
 ) -> Response:
     """The one ending of every sign-in, OIDC or SAML: map the claims, provision the user, start a session."""
     assert services.identity is not None
     identity = map_claims(provider, claims)
     async with transaction(services.sessions) as session:
-        if saml is not None and assertion is not None:
-            await saml.use_once(session, provider.name, assertion)
+        if saml_assertion is not None:
+            await use_once(session, provider.name, saml_assertion)
         user = await sign_in_user(session, provider, identity)
         add_event(session, actor_id=user.id, action="auth.login", outcome="ok", target=provider.name,
                   detail={"subject": identity.subject, "groups": identity.groups[:50]})
@@ -158,25 +158,24 @@ async def saml_metadata(provider: str, services: ServicesDep) -> Response:
 async def saml_login(provider: str, request: Request, services: ServicesDep, next: str = "/") -> Response:
     sp = _saml_provider(services, provider)
     assert services.identity is not None
-    url = await services.identity.saml.begin(services.sessions, sp, local_path(next))
+    url = await services.identity.saml.begin(sp, local_path(next))
     return RedirectResponse(url, status_code=303)
 
 
 @router.post("/saml/{provider}/acs")
 async def saml_acs(
     provider: str, request: Request, services: ServicesDep,
-    saml_response: Annotated[str, Form(alias="SAMLResponse", max_length=MAX_RESPONSE_BYTES)] = "",
+    saml_response: Annotated[str, Form(alias="SAMLResponse")] = "",
 ) -> Response:
     """The IdP's HTTP-POST: verified, used once, then the same session as any sign-in."""
     sp = _saml_provider(services, provider)
     assert services.identity is not None
-    saml = services.identity.saml
     try:
         if not saml_response:
             raise LoginError("assertion_invalid", "no SAMLResponse was posted")
-        assertion, next_path = await saml.verify(services.sessions, sp, saml_response)
+        assertion, next_path = await services.identity.saml.verify(sp, saml_response)
         return await _signed_in(request, services, sp.provider, assertion.claims, None, local_path(next_path),
-                                saml, assertion)
+                                assertion)
     except LoginError as refusal:
         return await _refuse(request, services, provider, refusal)
 
