@@ -38,14 +38,18 @@ from tests.identity_idp import ACCOUNTS, APP_URL, GROUP_RULES
 
 from gennai.identity.saml import ensure_keypair
 
-Mode = Literal["ok", "wrong_audience", "misaddressed", "expired", "unsigned", "tampered", "forged", "unsolicited"]
+Mode = Literal["ok", "response_signed", "wrong_audience", "misaddressed", "expired", "unsigned", "tampered", "forged",
+               "unsolicited"]
 ELSEWHERE = "https://elsewhere.example.go.jp"  # another service provider, whose responses must not work here
 AUTO_POST = re.compile(r'<form method="post" action="([^"]+)">.*?name="SAMLResponse" value="([^"]+)"', re.S)
 
 
 @dataclass
 class SamlIdp:
-    """The IdP and its switches; ``user`` signs in next, ``mode`` says how the response goes wrong."""
+    """The IdP and its switches; ``user`` signs in next, ``mode`` says how the response goes wrong.
+
+    ``ok`` signs the assertion; ``response_signed`` signs only the outer Response, as some IdPs do.
+    """
 
     url: str
     work_dir: Path
@@ -103,7 +107,8 @@ class SamlIdp:
                 sp_entity_id=audience,
                 name_id=NameID(format=NAMEID_FORMAT_PERSISTENT, text=f"{self.user}-persistent-id"),
                 authn={"class_ref": AUTHN_PASSWORD_PROTECTED, "authn_auth": self.entity_id},
-                sign_assertion=self.mode != "unsigned", sign_response=False,
+                sign_assertion=self.mode not in ("unsigned", "response_signed"),
+                sign_response=self.mode == "response_signed",
             )
         xml = str(response)
         if self.mode == "tampered":  # a signed assertion whose holder gave himself the admins' group

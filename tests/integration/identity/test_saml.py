@@ -123,3 +123,33 @@ async def test_garbage_and_empty_posts_are_refused(saml_client: httpx.AsyncClien
         assert (await saml_client.post("/auth/saml/digital/acs", data=body)).status_code == 400
     assert {event.detail["reason"] for event in await security_events(db_sessions)} == {"assertion_invalid"}
     await assert_nothing_changed(db_sessions)
+
+
+async def test_a_response_signed_only_on_the_outside_is_accepted(saml_client: httpx.AsyncClient, saml_idp: SamlIdp):
+    saml_idp.mode = "response_signed"
+    landed = await saml_sign_in(saml_client, "digital", next_path="/keys")
+    assert landed.status_code == 200 and str(landed.url).endswith("/keys")
+
+
+async def test_refused_by_the_mapping_or_the_user_state_the_assertion_stays_unused(
+    database: Database, tmp_path: Path, saml_idp: SamlIdp, db_sessions,
+):
+    """The allow-list and deactivation are the same code as for OIDC, and a refusal records nothing."""
+    provider = saml_provider_settings(saml_idp, allowed_domains=["mof.example.go.jp"])
+    async for client in identity_client(database, tmp_path, [], saml_providers=[provider]):
+        saml_idp.sp_metadata = (await client.get("/auth/saml/digital/metadata")).text
+        saml_idp.user, saml_idp.mode = "mallory", "ok"
+        assert (await saml_sign_in(client, "digital")).status_code == 403
+        saml_idp.user = "bob"
+        assert (await saml_sign_in(client, "digital")).status_code == 200
+        services = client.app.state.services  # type: ignore[attr-defined]
+        async with db_sessions() as session:
+            bob = await session.scalar(select(User).where(User.email == "bob@mof.example.go.jp"))
+        await services.identity.set_active(services.sessions, bob.id, False, actor_id=None, via="test")
+        acs, response = await saml_response_for(client, "digital")
+        assert (await client.post(acs, data={"SAMLResponse": response})).status_code == 403
+    assert [event.detail["reason"] for event in await security_events(db_sessions)] == [
+        "domain_not_allowed", "user_deactivated"]
+    async with db_sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(SamlAssertion)) == 1  # bob's first sign-in
+        assert await session.scalar(select(func.count()).select_from(User)) == 1
