@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shutil
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -155,6 +156,8 @@ class SamlProvider(IdentityProvider):
             raise ValueError(f"saml provider {self.name!r}: idp_metadata is neither XML nor an existing file")
         if (self.sp_key_file is None) != (self.sp_cert_file is None):
             raise ValueError(f"saml provider {self.name!r}: give both sp_key_file and sp_cert_file, or neither")
+        if shutil.which("xmlsec1") is None:  # pysaml2 signs and verifies with it
+            raise ValueError(f"saml provider {self.name!r}: the xmlsec1 program is missing (apt-get install xmlsec1)")
         return self
 
 

@@ -15,7 +15,6 @@ import asyncio
 import base64
 import binascii
 import datetime as dt
-import shutil
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -100,8 +99,6 @@ class SamlServiceProvider:
         self.acs_url = f"{base_url}/auth/saml/{provider.name}/acs"
         metadata = provider.idp_metadata
         source = {"inline": [metadata]} if metadata.lstrip().startswith("<") else {"local": [metadata]}
-        if shutil.which("xmlsec1") is None:
-            raise SettingsError("saml_providers need the xmlsec1 program (Debian: apt-get install xmlsec1)")
         config = SPConfig()
         config.load({
             "entityid": provider.sp_entity_id,
