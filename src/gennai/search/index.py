@@ -45,6 +45,7 @@ class BM25Index:
         )
         self._distinct = np.maximum(np.frombuffer(distinct, dtype=np.int32), 1).astype(np.float32)
         doc_lengths = np.frombuffer(lengths, dtype=np.int32).astype(np.float32)
+        self.lengths = np.frombuffer(lengths, dtype=np.int32).copy()
         average = float(doc_lengths.mean()) if self.size and doc_lengths.mean() > 0 else 1.0
         self.average_length = average
         self._norm = (k1 * (1 - b + b * doc_lengths / average)).astype(np.float32)
@@ -89,21 +90,26 @@ class BM25Index:
 
         A long article (a list of items, a definition article) mentions a question's words close
         together in one paragraph, yet its BM25 is diluted by its length; its best passage is not.
-        Windows step by half their width; a document shorter than a window is one passage.
+        Windows step by half their width; a document no longer than a window is one passage, whose
+        score is its own BM25 (``scores``), so only longer documents need their tokens read.
         """
         if not tokens or not terms:
             return 0.0
+        wanted = {term: i for i, term in enumerate(terms) if term in self.vocabulary}
+        places: dict[str, list[int]] = {term: [] for term in wanted}
+        for at, token in enumerate(tokens):
+            if token in places:
+                places[token].append(at)
         width = min(window, len(tokens))
         starts = np.arange(0, max(1, len(tokens) - width + 1), max(1, width // 2))
         norm = self.k1 * (1 - self.b + self.b * width / self.average_length)
-        array = np.asarray(tokens)
         total = np.zeros(len(starts), dtype=np.float32)
-        for position, term in enumerate(terms):
-            if term not in self.vocabulary:
+        for term, seen in places.items():
+            if not seen:
                 continue
-            hits = np.concatenate(([0], np.cumsum(array == term)))
-            counts = (hits[starts + width] - hits[starts]).astype(np.float32)
-            weight = self.idf(term) * (weights[position] if weights else 1.0)
+            found = np.asarray(seen)
+            counts = (np.searchsorted(found, starts + width) - np.searchsorted(found, starts)).astype(np.float32)
+            weight = self.idf(term) * (weights[wanted[term]] if weights else 1.0)
             total += weight * counts * (self.k1 + 1) / (counts + norm)
         return float(total.max())
 

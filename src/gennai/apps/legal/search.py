@@ -317,26 +317,36 @@ class LegalSearch:
         mask = self._mask(law_filter, law_type, as_of)
         direct = self._direct(query, law_filter, mask)
         parsed = self._query(query)
-        scores = self._scores(parsed, query)
-        ranked = await self._rerank(parsed, top_k(scores, max(limit, RERANK_DEPTH), mask))
+        scores, body = self._scores(parsed, query)
+        ranked = await self._rerank(parsed, top_k(scores, max(limit, RERANK_DEPTH), mask), body)
         ranked = ranked[:limit]
         positions = list(dict.fromkeys([*direct, *(doc for doc, _ in ranked)]))[:limit]
         score_of = dict(ranked) | dict.fromkeys(direct, DIRECT_HIT_SCORE)
         return await self._hits(positions, score_of, analyze_query(query))
 
-    async def _rerank(self, parsed: _Query, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    async def _rerank(
+        self, parsed: _Query, ranked: list[tuple[int, float]], body: FloatArray
+    ) -> list[tuple[int, float]]:
         """The first-stage candidates again, each also scored by its best passage (see ``best_passage``)."""
         if not ranked or PASSAGE_WEIGHT <= 0:
             return ranked
-        ids = {self._docs[position].provision_id: position for position, _ in ranked}
-        async with self.sessions() as session:
-            rows = (
-                await session.execute(select(ProvisionRow.id, ProvisionRow.terms).where(ProvisionRow.id.in_(list(ids))))
-            ).all()
-        passage = {
-            ids[i]: self._body.best_passage(t.split(), parsed.terms, parsed.weights, window=PASSAGE_WINDOW)
-            for i, t in rows
+        passage = {position: float(body[position]) for position, _ in ranked}  # short articles: one passage
+        ids = {
+            self._docs[position].provision_id: position
+            for position, _ in ranked
+            if self._body.lengths[position] > PASSAGE_WINDOW
         }
+        if ids:
+            async with self.sessions() as session:
+                rows = (
+                    await session.execute(
+                        select(ProvisionRow.id, ProvisionRow.terms).where(ProvisionRow.id.in_(list(ids)))
+                    )
+                ).all()
+            for provision_id, terms in rows:
+                passage[ids[provision_id]] = self._body.best_passage(
+                    terms.split(), parsed.terms, parsed.weights, window=PASSAGE_WINDOW
+                )
         rescored = [(position, score + PASSAGE_WEIGHT * passage.get(position, 0.0)) for position, score in ranked]
         return sorted(rescored, key=lambda pair: (-pair[1], pair[0]))
 
@@ -384,9 +394,11 @@ class LegalSearch:
         weights = [NAMED_LAW_TERM_WEIGHT if t in named_terms else w for t, w in zip(terms, weights, strict=True)]
         return _Query(named, stemmed, named_terms, terms, weights)
 
-    def _scores(self, parsed: _Query, query: str) -> FloatArray:
+    def _scores(self, parsed: _Query, query: str) -> tuple[FloatArray, FloatArray]:
+        """Every article's score, and the body-text BM25 part of it."""
         terms, weights, named_terms = parsed.terms, parsed.weights, parsed.named_terms
-        scores = self._body.scores(terms, weights)
+        body = self._body.scores(terms, weights)
+        scores = body.copy()
         scores += CAPTION_WEIGHT * self._captions.scores(terms, weights)
         scores += OUTLINE_WEIGHT * self._outline.scores(terms, weights)
         scores += CAPTION_COVERAGE_BONUS * self._captions.coverage(terms)
@@ -401,7 +413,7 @@ class LegalSearch:
         bonus = DEFINITION_QUESTION_BONUS if _ASKS_DEFINITION.search(query) else DEFINITION_BONUS
         for position in self._defined(terms):
             scores[position] += bonus
-        return scores
+        return scores, body
 
     def _named_laws(self, query: str) -> tuple[list[int], str]:
         """Statutes the query names by title or abbreviation (longest first), and the query without them."""
