@@ -67,9 +67,10 @@ def ensure_keypair(key_file: Path, cert_file: Path, common_name: str) -> None:
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
             .not_valid_after(now + timedelta(days=3650)).sign(key, hashes.SHA256()))
+    key_file.touch(mode=0o600)  # private before it holds the key
+    key_file.chmod(0o600)
     key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()))
-    key_file.chmod(0o600)
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
 
 

@@ -50,7 +50,8 @@ def test_a_saml_provider_turns_local_mode_off_and_names_are_unique_across_protoc
         echo_settings("sqlite+aiosqlite://", tmp_path, saml_providers=[{**saml, "idp_metadata": "missing.xml"}])
 
 
-async def test_sp_metadata_names_our_entity_acs_and_certificate(saml_client: httpx.AsyncClient):
+async def test_sp_metadata_names_our_entity_acs_and_certificate(saml_client: httpx.AsyncClient, tmp_path: Path):
+    assert (tmp_path / "saml" / "sp-key.pem").stat().st_mode & 0o777 == 0o600  # generated on first start
     response = await saml_client.get("/auth/saml/digital/metadata")
     assert response.status_code == 200 and response.headers["content-type"].startswith("application/samlmetadata+xml")
     assert 'entityID="http://gennai.test/auth/saml/digital/metadata"' in response.text
