@@ -12,7 +12,7 @@ Ranking = BM25 over article text + BM25 over the caption (見出し, strongly) a
 titles (章・節, each word once, weakly: they are shared by many articles) + a bonus for the share of
 the caption the query states + a bonus for the statute a query names (行政手続法, 個情法) or whose
 title it overlaps + a bonus for the article defining a term the query contains (「…」とは,
-「…」という。), larger when the question asks what a word means. The best 50 are then rescored with
+「…」という。). The best 50 are then rescored with
 their best passage, so that a long article (a list of items) is not lost to its length. Question
 words (何, どのような, 教えて) are dropped from queries. A query that cites a provision
 (行政手続法第五条, AI法第3条) returns that provision first.
@@ -52,9 +52,6 @@ NAMED_LAW_TERM_WEIGHT = 0.2  # the words of a named statute's title say which la
 OUTLINE_WEIGHT = 2.0  # 章・節 titles: shared by many articles, so weaker than a caption
 CAPTION_COVERAGE_BONUS = 6.0  # per share of the caption's words the query says
 DEFINITION_BONUS = 6.0
-DEFINITION_QUESTION_BONUS = 18.0  # the question asks what a term means
-# 「…とは」「…の定義」「…の意味」「…でいう」「…を指す」: a question about what a word means.
-_ASKS_DEFINITION = re.compile(r"とは|定義|意味|でいう|って何|を指す")
 DIRECT_HIT_SCORE = 1000.0
 # Everyday words a question uses for what statutes say otherwise; expansions count at EXPANSION_WEIGHT.
 EVERYDAY_TERMS: dict[str, str] = {
@@ -318,7 +315,7 @@ class LegalSearch:
         mask = self._mask(law_filter, law_type, as_of)
         direct = self._direct(query, law_filter, mask)
         parsed = self._query(query)
-        scores, body = self._scores(parsed, query)
+        scores, body = self._scores(parsed)
         ranked = await self._rerank(parsed, top_k(scores, max(limit, RERANK_DEPTH), mask), body)
         ranked = ranked[:limit]
         positions = list(dict.fromkeys([*direct, *(doc for doc, _ in ranked)]))[:limit]
@@ -395,7 +392,7 @@ class LegalSearch:
         weights = [NAMED_LAW_TERM_WEIGHT if t in named_terms else w for t, w in zip(terms, weights, strict=True)]
         return _Query(named, stemmed, named_terms, terms, weights)
 
-    def _scores(self, parsed: _Query, query: str) -> tuple[FloatArray, FloatArray]:
+    def _scores(self, parsed: _Query) -> tuple[FloatArray, FloatArray]:
         """Every article's score, and the body-text BM25 part of it."""
         terms, weights, named_terms = parsed.terms, parsed.weights, parsed.named_terms
         body = self._body.scores(terms, weights)
@@ -411,9 +408,8 @@ class LegalSearch:
             scores += NAMED_LAW_BONUS * ((self._doc_law == law) & (scores > 0))
         for law in parsed.stemmed:
             scores += NAMED_LAW_STEM_BONUS * ((self._doc_law == law) & (scores > 0))
-        bonus = DEFINITION_QUESTION_BONUS if _ASKS_DEFINITION.search(query) else DEFINITION_BONUS
         for position in self._defined(terms):
-            scores[position] += bonus
+            scores[position] += DEFINITION_BONUS
         return scores, body
 
     def _named_laws(self, query: str) -> tuple[list[int], str]:
