@@ -142,6 +142,10 @@ async def test_search_on_the_sample(db_sessions: Sessions) -> None:
     caption = await search.search("行政指導のやり方、書面の交付を求められたとき")
     assert (caption[0].law_id, caption[0].article) == (PROCEDURE_ID, "35")  # （行政指導の方式）
 
+    for said, law_id in [("労基", "322AC0000000049"), ("労契", "419AC0000000128")]:  # 労基(法), 労契(法) without 法
+        hits = await search.search(f"{said}の就業規則の変更")
+        assert hits[0].law_id == law_id, said
+
     only = await search.search("審査基準", law="行手法")
     assert only and {h.law_id for h in only} == {PROCEDURE_ID}
     assert await search.search("審査基準", law="存在しない法") == []

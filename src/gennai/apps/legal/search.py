@@ -80,6 +80,7 @@ RERANK_DEPTH = 50  # first-stage candidates rescored with their best passage
 PASSAGE_WEIGHT = 0.5
 PASSAGE_WINDOW = 50  # tokens: about one paragraph or a few items
 NAMED_LAW_STEM_BONUS = 10.0  # a query saying 国家公務員 (not 国家公務員法) leans towards 国家公務員法
+COMMON_STEM_SHARE = 0.002  # an abbreviation stem in more than this share of articles is an ordinary word
 _DEFINITION = re.compile(r"「([^「」]{1,40})」(?:とは|という。)")
 _MAX_DEFINITION_SPAN = 4
 
@@ -223,10 +224,6 @@ class LegalSearch:
         self._law_index = dict(law_index)
         self._names = sorted(names.items(), key=lambda pair: -len(pair[0]))
         self._parser = CitationParser(titles=[n for n, _ in self._names])
-        self._stems = sorted(
-            ((law.title[:-1], i) for i, law in enumerate(laws) if law.title.endswith("法") and len(law.title) >= 5),
-            key=lambda pair: -len(pair[0]),
-        )
         revision_index = {pk: i for i, (pk, _, _) in enumerate(revisions)}
         revision_law = np.array([self._law_index.get(law_id, -1) for _, law_id, _ in revisions], dtype=np.int32)
         starts = np.array([(d or date.min).toordinal() for _, _, d in revisions], dtype=np.int64)
@@ -256,6 +253,7 @@ class LegalSearch:
         self._captions = BM25Index(caption_terms)
         self._outline = BM25Index(outline_terms)
         self._titles = BM25Index([analyze(law.title) for law in laws])
+        self._stems = self._law_stems(laws)
         self._definitions: dict[str, list[int]] = {}
         keys: dict[str, str] = {}
         for provision_id, text in definitions:
@@ -267,6 +265,23 @@ class LegalSearch:
                     keys[term] = "".join(analyze(term))
                 if keys[term]:
                     self._definitions.setdefault(keys[term], []).append(position)
+
+    def _law_stems(self, laws: list[_LawInfo]) -> list[tuple[str, int]]:
+        """Statute names without 法, longest first: 国家公務員(法), and abbreviations such as 労基(法), 国保(法).
+
+        An abbreviation stem that is an everyday statute word (徴収(法), 車両(法)) would pull every
+        question using it towards one law, so a one-word stem found in many articles is left out.
+        """
+        stems = {law.title[:-1]: i for i, law in enumerate(laws) if law.title.endswith("法") and len(law.title) >= 5}
+        common = max(1, int(self._body.size * COMMON_STEM_SHARE))
+        for name, i in self._names:
+            if not name.endswith("法") or len(name) < 3 or name == laws[i].title:
+                continue
+            words = analyze(name[:-1])
+            if len(words) == 1 and self._body.document_frequency(words[0]) > common:
+                continue
+            stems.setdefault(name[:-1], i)
+        return sorted(stems.items(), key=lambda pair: -len(pair[0]))
 
     @property
     def size(self) -> int:
