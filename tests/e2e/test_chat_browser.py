@@ -5,28 +5,12 @@ with the embedded model. The answer must arrive in pieces and the conversation s
 from __future__ import annotations
 
 import re
-import shutil
-from collections.abc import AsyncIterator
 
 import pytest
-from playwright.async_api import Browser, async_playwright, expect
-from tests.conftest import LiveServer, unavailable
+from playwright.async_api import Browser, expect
+from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.e2e
-
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-@pytest.fixture(scope="session")
-async def browser() -> AsyncIterator[Browser]:
-    executable = shutil.which("chromium")
-    if executable is None:
-        unavailable("Debian's chromium is not installed")
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield launched
-        await launched.close()
-
 
 async def test_chat_streams_and_is_found_again_after_reload(browser: Browser, live_server: LiveServer):
     page = await browser.new_page()

@@ -7,19 +7,17 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from playwright.async_api import async_playwright, expect
-from tests.conftest import free_port, unavailable, wait_for_http
+from playwright.async_api import Browser, Page, expect
+from tests.conftest import free_port, wait_for_http
 from tests.identity_idp import Idp, provider_settings, running_idp
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 @pytest.fixture(scope="module")
@@ -46,14 +44,11 @@ def sso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
 
 
 @pytest.fixture
-async def page() -> AsyncIterator[object]:
-    executable = shutil.which("chromium")
-    if executable is None:
-        unavailable("Debian's chromium is not installed")
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield await browser.new_page()
-        await browser.close()
+async def page(browser: Browser) -> AsyncIterator[Page]:
+    """A page in a fresh browser context: no cookies from other tests."""
+    opened = await browser.new_page()
+    yield opened
+    await opened.close()
 
 
 async def test_sign_in_and_out_through_the_identity_provider(page, sso_server: tuple[str, Idp]):
