@@ -38,7 +38,7 @@ _local = threading.local()
 class _Analyzer:
     def __init__(self) -> None:
         dictionary = Dictionary(dict="core")
-        self.tokenizer = dictionary.create(mode=SplitMode.B)
+        self.tokenizer = dictionary.tokenizer(mode=SplitMode.B)
         self.dropped = dictionary.pos_matcher(lambda pos: pos[0] in DROPPED_POS)
         self.asking = dictionary.pos_matcher(lambda pos: pos[0] in QUESTION_POS)
 
@@ -66,6 +66,12 @@ def analyze(text: str) -> list[str]:
             if not analyzer.dropped(morpheme):
                 tokens.append(morpheme.normalized_form())
     return tokens
+
+
+def morphemes(text: str) -> list[str]:
+    """Every morpheme of ``text`` in normalized form, particles and auxiliaries included."""
+    analyzer = _analyzer()
+    return [m.normalized_form() for m in analyzer.tokenizer.tokenize(unicodedata.normalize("NFKC", text))]
 
 
 @lru_cache(maxsize=4096)

@@ -180,3 +180,16 @@ async def test_search_refreshes_after_an_ingest(db_sessions: Sessions, tmp_path:
     assert past and all(h.caption != "（審査基準の改正）" for h in past)
     assert await search.refresh() is False
     assert await count(db_sessions, ProvisionRow) > 0
+
+
+async def test_penalties_and_everyday_words_on_the_sample(db_sessions: Sessions) -> None:
+    await ensure_sample_ingested(db_sessions)
+    search = await LegalSearch.load(db_sessions)
+    # The penalty article cites the duty by number only (第百十九条: 「第三十二条…に違反した者」).
+    penalty = await search.search("労働時間の規定に違反した使用者にはどんな罰則がありますか", limit=3)
+    assert (penalty[0].law_id, penalty[0].article) == ("322AC0000000049", "119")
+    duty = await search.search("労働時間の上限は週何時間か", limit=3)
+    assert ("322AC0000000049", "119") not in [(h.law_id, h.article) for h in duty]
+    # 仕事中 → 業務上, けが → 負傷, 治療 → 療養: 労働基準法第七十五条 (療養補償).
+    injury = await search.search("仕事中にけがをした労働者の治療費は誰が払うのか", limit=5)
+    assert ("322AC0000000049", "75") in [(h.law_id, h.article) for h in injury]

@@ -161,6 +161,20 @@ def parse_num_label(label: str, unit: str) -> str:
     return f"{first}:{_single_num(match.group(2), unit)}"
 
 
+def article_nums_in(text: str) -> list[tuple[int, str]]:
+    """Where each article label in ``text`` starts, and its ``Num``; a range gives both ends.
+
+    Only labels: whose statute a label belongs to (同法, 前条) is the citation parser's business.
+    """
+    pattern = _LABEL_PATTERNS.setdefault("条", _label_pattern("条"))
+    found: list[tuple[int, str]] = []
+    for match in pattern.finditer(text):
+        for group in (1, 2):
+            if match.group(group):
+                found.append((match.start(group), _single_num(match.group(group), "条")))
+    return found
+
+
 def article_label(num: str) -> str:
     """ "32_2" -> 第三十二条の二; "29:31" -> 第二十九条から第三十一条まで."""
     return num_label(num, "条")

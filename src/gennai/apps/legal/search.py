@@ -14,7 +14,9 @@ the caption the query states + a bonus for the statute a query names (行政手�
 title it overlaps + a bonus for the article defining a term the query contains (「…」とは,
 「…」という。). The best 50 are then rescored with
 their best passage, so that a long article (a list of items) is not lost to its length. Question
-words (何, どのような, 教えて) are dropped from queries. A query that cites a provision
+words (何, どのような, 教えて) are dropped from queries, and everyday words bring the statute words
+for them (``vocabulary``). A question about a penalty puts the penalty articles citing the best
+duties just above them (``penalties``). A query that cites a provision
 (行政手続法第五条, AI法第3条) returns that provision first.
 """
 
@@ -26,7 +28,6 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 
@@ -37,10 +38,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from gennai.apps.legal.citations import Citation, CitationContext, CitationParser
 from gennai.apps.legal.model import Article, Heading, num_covers, paragraph_text
 from gennai.apps.legal.numerals import article_label, paragraph_label
+from gennai.apps.legal.penalties import PENALTY_CLAUSE, PenaltyLinks, asks_about_penalty
 from gennai.apps.legal.provisions import LawRecord
 from gennai.apps.legal.store import LawStore, StoredArticle, paragraph_from_json
 from gennai.apps.legal.tables import LawRow, ProvisionRow, RevisionRow
-from gennai.search.analysis import analyze, analyze_query, query_tokens
+from gennai.apps.legal.vocabulary import expand_query
+from gennai.search.analysis import analyze, analyze_query
 from gennai.search.index import BM25Index, BoolArray, FloatArray, top_k
 
 MAX_QUERY_CHARS = 2000
@@ -53,29 +56,6 @@ OUTLINE_WEIGHT = 2.0  # 章・節 titles: shared by many articles, so weaker tha
 CAPTION_COVERAGE_BONUS = 6.0  # per share of the caption's words the query says
 DEFINITION_BONUS = 6.0
 DIRECT_HIT_SCORE = 1000.0
-# Everyday words a question uses for what statutes say otherwise; expansions count at EXPANSION_WEIGHT.
-EVERYDAY_TERMS: dict[str, str] = {
-    "給料": "賃金",
-    "給与": "賃金 給与",
-    "残業": "時間外 労働 延長",
-    "失業手当": "基本手当",
-    "失業保険": "基本手当",
-    "労働基準監督署": "行政官庁",
-    "有給": "有給休暇",
-    "パブリックコメント": "意見公募",
-    "パブコメ": "意見公募",
-    "雇い止め": "更新 有期労働契約",
-    "守秘義務": "秘密 漏らす",
-    "退職": "退職 職を退く",
-    "もらう": "支給",
-    "受け取る": "支給",
-    "いつまで": "期間 以内 経過",
-    "雇用契約": "労働契約",
-    "何日": "日 以内",
-    "兼業": "兼ねる 営利企業",
-    "副業": "兼ねる 営利企業",
-}
-EXPANSION_WEIGHT = 0.7
 RERANK_DEPTH = 50  # first-stage candidates rescored with their best passage
 PASSAGE_WEIGHT = 0.5
 PASSAGE_WINDOW = 50  # tokens: about one paragraph or a few items
@@ -200,6 +180,13 @@ class LegalSearch:
                     )
                 )
             ).all()
+            penalties = (
+                await session.execute(
+                    select(ProvisionRow.id, ProvisionRow.text).where(
+                        ProvisionRow.part == "main", ProvisionRow.text.contains(PENALTY_CLAUSE)
+                    )
+                )
+            ).all()
         law_index = {law_id: i for i, (law_id, *_rest) in enumerate(laws)}
         names: dict[str, int] = {}
         for i, (_law_id, title, _type, abbreviations) in enumerate(laws):
@@ -208,6 +195,7 @@ class LegalSearch:
                     names[unicodedata.normalize("NFKC", name)] = i
         infos = [_LawInfo(law_id, title, law_type) for law_id, title, law_type, _ in laws]
         self._build(infos, list(revisions), names, rows, definitions, list(law_index.items()))
+        self._link_penalties(penalties)
         self._fingerprint = fingerprint
         return True
 
@@ -246,6 +234,7 @@ class LegalSearch:
                 outline.extend(heading_terms[heading.title])
             outline_terms.append(list(dict.fromkeys(outline)))  # a word repeated down the outline counts once
         self._docs = docs
+        self._penalties = PenaltyLinks()
         self._doc_position = {doc.provision_id: i for i, doc in enumerate(docs)}
         self._doc_law = np.array([d.law for d in docs], dtype=np.int32)
         self._doc_revision = np.array([d.revision for d in docs], dtype=np.int32)
@@ -265,6 +254,13 @@ class LegalSearch:
                     keys[term] = "".join(analyze(term))
                 if keys[term]:
                     self._definitions.setdefault(keys[term], []).append(position)
+
+    def _link_penalties(self, penalties: Sequence[tuple[int, str]]) -> None:
+        self._penalties = PenaltyLinks()
+        for provision_id, text in penalties:
+            position = self._doc_position.get(provision_id)
+            if position is not None:
+                self._penalties.add(position, self._docs[position].law, text)
 
     def _law_stems(self, laws: list[_LawInfo]) -> list[tuple[str, int]]:
         """Statute names without 法, longest first: 国家公務員(法), and abbreviations such as 労基(法), 国保(法).
@@ -332,6 +328,8 @@ class LegalSearch:
         parsed = self._query(query)
         scores, body = self._scores(parsed)
         ranked = await self._rerank(parsed, top_k(scores, max(limit, RERANK_DEPTH), mask), body)
+        if asks_about_penalty(parsed.terms):
+            ranked = self._penalties.promote(ranked, self._duty, mask)
         ranked = ranked[:limit]
         positions = list(dict.fromkeys([*direct, *(doc for doc, _ in ranked)]))[:limit]
         score_of = dict(ranked) | dict.fromkeys(direct, DIRECT_HIT_SCORE)
@@ -362,6 +360,10 @@ class LegalSearch:
                 )
         rescored = [(position, score + PASSAGE_WEIGHT * passage.get(position, 0.0)) for position, score in ranked]
         return sorted(rescored, key=lambda pair: (-pair[1], pair[0]))
+
+    def _duty(self, position: int) -> tuple[int, str]:
+        doc = self._docs[position]
+        return doc.law, doc.article_num
 
     def _mask(self, law: int | None, law_type: str | None, as_of: date | None) -> BoolArray:
         if as_of is None:
@@ -403,7 +405,7 @@ class LegalSearch:
         named, rest = self._named_laws(query)
         stemmed = [law for stem, law in self._stems if stem in rest]
         named_terms = {t for law in [*named, *stemmed] for t in analyze(self._laws[law].title)}
-        terms, weights = _expand(query)
+        terms, weights = expand_query(query)
         weights = [NAMED_LAW_TERM_WEIGHT if t in named_terms else w for t, w in zip(terms, weights, strict=True)]
         return _Query(named, stemmed, named_terms, terms, weights)
 
@@ -524,27 +526,6 @@ class LegalSearch:
                 )
             )
         return references
-
-
-def _expand(query: str) -> tuple[list[str], list[float]]:
-    """Query terms with weights, plus the statute words for everyday words the query uses."""
-    terms = list(analyze_query(query))
-    weights = [1.0] * len(terms)
-    said = set(query_tokens(query)[0])
-    for word, expansion in EVERYDAY_TERMS.items():
-        if word in query or _everyday_token(word) in said:
-            for term in analyze_query(expansion):
-                if term not in terms:
-                    terms.append(term)
-                    weights.append(EXPANSION_WEIGHT)
-    return terms, weights
-
-
-@lru_cache(maxsize=256)
-def _everyday_token(word: str) -> str | None:
-    """The normalized form of a one-token everyday word, so that もらえる meets もらう (貰う)."""
-    tokens = analyze(word)
-    return tokens[0] if len(tokens) == 1 else None
 
 
 async def _fingerprint(session: AsyncSession) -> tuple[int, int]:

@@ -1,0 +1,66 @@
+"""Everyday words mapped to the words statutes use for them, so that a plain question meets the law.
+
+Officials ask 「仕事中にけがをしたら」, statutes say 「業務上負傷し」; they ask about 又貸し, 民法 says 転貸.
+Normalized forms (see ``gennai.search.analysis``) bridge spelling only, not vocabulary, so queries
+are expanded with the statute words from ``resources/everyday_terms.json``: a hand-written list of
+common plain-language paraphrases (our own, like a glossary of 法令用語 for citizens), kept as data so
+that it can grow without touching ranking code. Expansions count less than the words a user typed.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+
+from gennai.search.analysis import analyze_query, morphemes, query_tokens
+
+EXPANSION_WEIGHT = 0.7
+
+
+@lru_cache(maxsize=1)
+def everyday_terms() -> dict[str, str]:
+    """Everyday word -> space-separated statute words."""
+    raw = resources.files("gennai.apps.legal").joinpath("resources/everyday_terms.json").read_text("utf-8")
+    terms: dict[str, str] = json.loads(raw)
+    return terms
+
+
+def expand_query(query: str) -> tuple[list[str], list[float]]:
+    """Query terms with weights, plus the statute words for everyday words the query uses.
+
+    Longer words are looked for first and what they cover is not read again, so いつまで (a deadline)
+    does not also count as いつ (a time). A word of two or more characters is found as written; any
+    word also by its normalized token (もらえる meets もらう), so that a one-character word such as 薬
+    is found only as a word of its own, never inside 薬剤師.
+    """
+    terms = list(analyze_query(query))
+    weights = [1.0] * len(terms)
+    rest = query
+    said = set(query_tokens(query)[0])
+    for word, expansion in _longest_first():
+        if len(word) > 1 and word in rest:
+            rest = rest.replace(word, "　")
+        elif _single_token(word) not in said:
+            continue
+        else:
+            said = set(query_tokens(rest)[0])
+            if _single_token(word) not in said:
+                continue
+        for term in analyze_query(expansion):
+            if term not in terms:
+                terms.append(term)
+                weights.append(EXPANSION_WEIGHT)
+    return terms, weights
+
+
+@lru_cache(maxsize=1)
+def _longest_first() -> list[tuple[str, str]]:
+    return sorted(everyday_terms().items(), key=lambda pair: -len(pair[0]))
+
+
+@lru_cache(maxsize=256)
+def _single_token(word: str) -> str | None:
+    """The normalized form of a one-morpheme word; None for a word Sudachi splits (いつ+まで, 掛から+ない)."""
+    tokens = morphemes(word)
+    return tokens[0] if len(tokens) == 1 else None
