@@ -20,7 +20,11 @@ EXPANSION_WEIGHT = 0.7
 
 @lru_cache(maxsize=1)
 def everyday_terms() -> dict[str, str]:
-    """Everyday word -> space-separated statute words."""
+    """Everyday word -> statute words, separated by spaces.
+
+    Expansions are analysed as statute text is, so a word that needs its context to be read right
+    is written in a phrase: 「普通地方公共団体の長は」 reads 長 as the noun, where a bare 長 reads as 長い.
+    """
     raw = resources.files("gennai.apps.legal").joinpath("resources/everyday_terms.json").read_text("utf-8")
     terms: dict[str, str] = json.loads(raw)
     return terms
