@@ -107,7 +107,7 @@ async def _database(backend: str, tmp_root: Path) -> Database:
 
 async def empty_tables(engine: AsyncEngine) -> None:
     """Remove every row but the schema, so each test starts from a clean, migrated database."""
-    async with engine.begin() as connection:
+    async with engine.connect() as connection:
         if engine.dialect.name == "postgresql":
             names = (await connection.execute(text(
                 "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
@@ -122,7 +122,9 @@ async def empty_tables(engine: AsyncEngine) -> None:
             await connection.execute(text("PRAGMA foreign_keys=OFF"))
             for name in names:
                 await connection.execute(text(f'DELETE FROM "{name}"'))
+            await connection.commit()  # SQLite ignores the pragma inside a transaction: FKs would stay off
             await connection.execute(text("PRAGMA foreign_keys=ON"))
+        await connection.commit()
 
 
 @pytest.fixture(scope="session")

@@ -3,14 +3,26 @@
 An article row holds the article's structure as JSON (paragraphs, items, sub-items) and its plain
 text, so a provision at any depth is one indexed read, and an ingest is a few bulk inserts rather
 than one row per item. ``terms`` holds the analysed tokens the search index is rebuilt from
-without re-running the analyser.
+without re-running the analyser. ``legal_vectors`` holds an embedding per article and embedding
+model, derived from the article rows and removed with them.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gennai.db.base import Base, CreatedAt
@@ -75,3 +87,16 @@ class ProvisionRow(Base):
     text: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)  # JSON list of paragraphs
     terms: Mapped[str] = mapped_column(Text, default="")  # analysed tokens, space separated
+
+
+class VectorRow(Base):
+    """An article's embedding by one model: float32 little-endian bytes, so any backend stores it as a blob."""
+
+    __tablename__ = "legal_vectors"
+
+    provision_id: Mapped[int] = mapped_column(
+        BIGINT_PK, ForeignKey("legal_provisions.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    model: Mapped[str] = mapped_column(String(100), primary_key=True)  # the configured embedding model's name
+    dimensions: Mapped[int] = mapped_column(Integer)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
