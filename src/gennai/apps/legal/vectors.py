@@ -26,7 +26,7 @@ from gennai.search.index import FloatArray
 EmbedTexts = Callable[[list[str]], Awaitable[list[list[float]]]]
 Progress = Callable[[int, int], None]  # (articles embedded so far, articles missing a vector at the start)
 
-MAX_EMBEDDING_CHARS = 1000  # within every embedding server's input limit (512 tokens is the usual least)
+MAX_EMBEDDING_CHARS = 1000  # bounds the input; a 512-token model may still need the server to truncate Japanese
 VECTOR_DTYPE = np.dtype("<f4")
 LOAD_PAGE = 2000  # rows fetched per round trip by load_vectors: a few MB of vector bytes
 IdArray = npt.NDArray[np.int64]
