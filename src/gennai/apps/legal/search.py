@@ -16,13 +16,20 @@ title it overlaps + a bonus for the article defining a term the query contains (
 their best passage, so that a long article (a list of items) is not lost to its length. Question
 words (何, どのような, 教えて) are dropped from queries, and everyday words bring the statute words
 for them (``vocabulary``). A question about a penalty puts the penalty articles citing the best
-duties just above them (``penalties``). A query that cites a provision
+duties just above them (``penalties``).
+
+Where an embedding model is configured (``DenseRanking``), the stored article vectors (``vectors``)
+rank the allowed articles by closeness to the question too, and the two rankings are fused by
+reciprocal rank: scale-free, so neither BM25's nor cosine's range has to be calibrated against the
+other, and an article either ranking puts high is seen. If the embedding model fails, search stays
+lexical and says so in the log rather than failing the user. A query that cites a provision
 (行政手続法第五条, AI法第3条) returns that provision first.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -41,10 +48,14 @@ from gennai.apps.legal.numerals import article_label, paragraph_label
 from gennai.apps.legal.penalties import PENALTY_CLAUSE, PenaltyLinks, asks_about_penalty
 from gennai.apps.legal.provisions import LawRecord
 from gennai.apps.legal.store import LawStore, StoredArticle, paragraph_from_json
-from gennai.apps.legal.tables import LawRow, ProvisionRow, RevisionRow
+from gennai.apps.legal.tables import LawRow, ProvisionRow, RevisionRow, VectorRow, indexed_article
+from gennai.apps.legal.vectors import EmbedTexts, load_vectors
 from gennai.apps.legal.vocabulary import expand_query
+from gennai.gateway.base import ProviderError
 from gennai.search.analysis import analyze, analyze_query
 from gennai.search.index import BM25Index, BoolArray, FloatArray, top_k
+
+log = logging.getLogger(__name__)
 
 MAX_QUERY_CHARS = 2000
 MAX_LIMIT = 100
@@ -61,8 +72,18 @@ PASSAGE_WEIGHT = 0.5
 PASSAGE_WINDOW = 50  # tokens: about one paragraph or a few items
 NAMED_LAW_STEM_BONUS = 15.0  # a query saying 国家公務員 (not 国家公務員法) leans towards 国家公務員法
 COMMON_STEM_SHARE = 0.002  # an abbreviation stem in more than this share of articles is an ordinary word
+DENSE_DEPTH = 50  # articles the embedding ranking contributes
+RRF_K = 60  # reciprocal rank fusion's usual constant: ranks past a few dozen count little
 _DEFINITION = re.compile(r"「([^「」]{1,40})」(?:とは|という。)")
 _MAX_DEFINITION_SPAN = 4
+
+
+@dataclass(frozen=True)
+class DenseRanking:
+    """An embedding model whose stored article vectors also rank results; ``embed`` goes through the gateway."""
+
+    model: str
+    embed: EmbedTexts
 
 
 @dataclass(frozen=True)
@@ -135,22 +156,25 @@ class _LawInfo:
 class LegalSearch:
     """Search over the main provisions of every stored revision; build with ``await LegalSearch.load``."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], dense: DenseRanking | None = None) -> None:
         self.sessions = sessions
         self.store = LawStore(sessions)
-        self._fingerprint: tuple[int, int] | None = None
+        self.dense = dense
+        self._fingerprint: tuple[int, int, int] | None = None
         self._build([], [], {}, [], [], [])
+        self._dense_positions = np.zeros(0, dtype=np.int64)
+        self._dense_matrix: FloatArray = np.zeros((0, 0), dtype=np.float32)
 
     @classmethod
-    async def load(cls, sessions: async_sessionmaker[AsyncSession]) -> LegalSearch:
-        search = cls(sessions)
+    async def load(cls, sessions: async_sessionmaker[AsyncSession], dense: DenseRanking | None = None) -> LegalSearch:
+        search = cls(sessions, dense)
         await search.refresh()
         return search
 
     async def refresh(self) -> bool:
         """Rebuild from the database if articles were added or replaced since the last build."""
         async with self.sessions() as session:
-            fingerprint = await _fingerprint(session)
+            fingerprint = await _fingerprint(session, self.dense.model if self.dense else None)
             if fingerprint == self._fingerprint:
                 return False
             laws = (
@@ -169,7 +193,7 @@ class LegalSearch:
                         ProvisionRow.path,
                         ProvisionRow.terms,
                     )
-                    .where(ProvisionRow.part == "main", ProvisionRow.article_num != "", ProvisionRow.deleted.is_(False))
+                    .where(indexed_article())
                     .order_by(ProvisionRow.id)
                 )
             ).all()
@@ -196,6 +220,7 @@ class LegalSearch:
         infos = [_LawInfo(law_id, title, law_type) for law_id, title, law_type, _ in laws]
         self._build(infos, list(revisions), names, rows, definitions, list(law_index.items()))
         self._link_penalties(penalties)
+        await self._load_vectors()
         self._fingerprint = fingerprint
         return True
 
@@ -254,6 +279,15 @@ class LegalSearch:
                     keys[term] = "".join(analyze(term))
                 if keys[term]:
                     self._definitions.setdefault(keys[term], []).append(position)
+
+    async def _load_vectors(self) -> None:
+        """The stored vectors of the indexed articles, rows aligned with ``_dense_positions``."""
+        if self.dense is None:
+            return
+        ids, matrix = await load_vectors(self.sessions, self.dense.model)
+        positions = np.array([self._doc_position.get(int(i), -1) for i in ids], dtype=np.int64)
+        held = positions >= 0
+        self._dense_positions, self._dense_matrix = positions[held], matrix[held]
 
     def _link_penalties(self, penalties: Sequence[tuple[int, str]]) -> None:
         self._penalties = PenaltyLinks()
@@ -330,6 +364,8 @@ class LegalSearch:
         ranked = await self._rerank(parsed, top_k(scores, max(limit, RERANK_DEPTH), mask), body)
         if asks_about_penalty(parsed.terms):
             ranked = self._penalties.promote(ranked, self._duty, mask)
+        if len(self._dense_positions):
+            ranked = _fuse(ranked, await self._dense_ranking(query, mask))
         ranked = ranked[:limit]
         positions = list(dict.fromkeys([*direct, *(doc for doc, _ in ranked)]))[:limit]
         score_of = dict(ranked) | dict.fromkeys(direct, DIRECT_HIT_SCORE)
@@ -360,6 +396,22 @@ class LegalSearch:
                 )
         rescored = [(position, score + PASSAGE_WEIGHT * passage.get(position, 0.0)) for position, score in ranked]
         return sorted(rescored, key=lambda pair: (-pair[1], pair[0]))
+
+    async def _dense_ranking(self, query: str, mask: BoolArray) -> list[int]:
+        """Allowed articles by cosine similarity to the query, best first; empty if the model fails."""
+        assert self.dense is not None
+        try:
+            vector = np.asarray((await self.dense.embed([query]))[0], dtype=np.float32)
+        except ProviderError as failure:
+            log.warning("legal search without embeddings: %s", failure)
+            return []
+        if vector.shape != (self._dense_matrix.shape[1],) or not np.isfinite(vector).all():
+            log.warning("legal search without embeddings: the query vector does not fit the stored vectors")
+            return []
+        norm = float(np.linalg.norm(vector))
+        similarity = self._dense_matrix @ (vector / (norm or 1.0))
+        best = top_k(similarity.astype(np.float32), DENSE_DEPTH, mask[self._dense_positions])
+        return [int(self._dense_positions[row]) for row, _ in best]
 
     def _duty(self, position: int) -> tuple[int, str]:
         doc = self._docs[position]
@@ -528,9 +580,24 @@ class LegalSearch:
         return references
 
 
-async def _fingerprint(session: AsyncSession) -> tuple[int, int]:
+def _fuse(lexical: list[tuple[int, float]], dense: list[int]) -> list[tuple[int, float]]:
+    """Reciprocal rank fusion of the text ranking and the embedding ranking."""
+    if not dense:
+        return lexical
+    fused: dict[int, float] = {}
+    for ranking in ([position for position, _ in lexical], dense):
+        for rank, position in enumerate(ranking, 1):
+            fused[position] = fused.get(position, 0.0) + 1.0 / (RRF_K + rank)
+    return sorted(fused.items(), key=lambda pair: (-pair[1], pair[0]))
+
+
+async def _fingerprint(session: AsyncSession, model: str | None) -> tuple[int, int, int]:
+    """What the index was built from: articles (count, newest id) and the vectors of ``model``."""
     count, last = (await session.execute(select(func.count(ProvisionRow.id), func.max(ProvisionRow.id)))).one()
-    return int(count or 0), int(last or 0)
+    vectors = 0
+    if model is not None:
+        vectors = int(await session.scalar(select(func.count()).where(VectorRow.model == model)) or 0)
+    return int(count or 0), int(last or 0), vectors
 
 
 def _validity(revision_law: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray, BoolArray]:

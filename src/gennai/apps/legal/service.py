@@ -6,7 +6,8 @@ GENAI app contract can serve the same thing. Input checks live here for the same
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -28,6 +29,10 @@ MAX_QUERY_CHARS = 2000
 MAX_VERIFY_CHARS = 50_000
 MAX_QUESTION_CHARS = 4000
 ANSWER_SOURCES = 6
+# How stale the search index may be: another process's ingest is seen within this many seconds.
+# Checking the database costs a count over every article (20 ms on the full corpus, more than a
+# search), so it is done at most this often rather than on every request.
+REFRESH_SECONDS = 2.0
 
 
 class LegalInputError(ValueError):
@@ -51,12 +56,20 @@ def _checked_text(value: str, limit: int, what: str) -> str:
 class LegalResearch:
     store: LawStore
     search_index: LegalSearch
+    _checked_at: float = field(default_factory=time.monotonic)
 
     @classmethod
     async def open(cls, sessions: async_sessionmaker[AsyncSession]) -> LegalResearch:
         """Build the in-memory search index from the stored statutes."""
         index = await LegalSearch.load(sessions)
         return cls(index.store, index)
+
+    async def _fresh(self) -> None:
+        """Rebuild the search index if statutes changed, checking at most every ``REFRESH_SECONDS``."""
+        now = time.monotonic()
+        if now - self._checked_at >= REFRESH_SECONDS:
+            self._checked_at = now
+            await self._fresh()
 
     async def search(
         self, query: str, *, law: str | None = None, law_type: str | None = None,
@@ -65,16 +78,16 @@ class LegalResearch:
         text = _checked_text(query, MAX_QUERY_CHARS, "query")
         if not 1 <= limit <= MAX_LIMIT:
             raise LegalInputError("bad_limit", f"limit must be between 1 and {MAX_LIMIT}")
-        await self.search_index.refresh()
+        await self._fresh()
         return await self.search_index.search(text, law=law, law_type=law_type, as_of=as_of, limit=limit)
 
     async def article(self, law_id: str, article: str, as_of: date | None = None) -> ArticleView | None:
-        await self.search_index.refresh()
+        await self._fresh()
         return await self.search_index.article_view(law_id, article, as_of)
 
     async def verify(self, text: str, as_of: date | None = None) -> list[CitationCheck]:
         checked = _checked_text(text, MAX_VERIFY_CHARS, "text")
-        await self.search_index.refresh()
+        await self._fresh()
         return await verify_text(checked, self.store, as_of=as_of, parser=self.search_index.parser)
 
     async def ask(

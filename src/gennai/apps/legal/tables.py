@@ -14,6 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    ColumnElement,
     Date,
     ForeignKey,
     Index,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -100,3 +102,8 @@ class VectorRow(Base):
     model: Mapped[str] = mapped_column(String(100), primary_key=True)  # the configured embedding model's name
     dimensions: Mapped[int] = mapped_column(Integer)
     vector: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+def indexed_article() -> ColumnElement[bool]:
+    """The provisions search indexes: main-part articles that are not deleted (附則 and bare 項 are not)."""
+    return and_(ProvisionRow.part == "main", ProvisionRow.article_num != "", ProvisionRow.deleted.is_(False))

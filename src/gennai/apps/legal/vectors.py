@@ -19,14 +19,14 @@ import numpy.typing as npt
 from sqlalchemy import ColumnElement, and_, exists, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from gennai.apps.legal.tables import ProvisionRow, RevisionRow, VectorRow
+from gennai.apps.legal.tables import ProvisionRow, RevisionRow, VectorRow, indexed_article
 from gennai.db.engine import transaction
 from gennai.search.index import FloatArray
 
 EmbedTexts = Callable[[list[str]], Awaitable[list[list[float]]]]
 Progress = Callable[[int, int], None]  # (articles embedded so far, articles missing a vector at the start)
 
-MAX_EMBEDDING_CHARS = 1000  # bounds the input; a 512-token model may still need the server to truncate Japanese
+MAX_EMBEDDING_CHARS = 500  # Japanese runs near a token a character: within a 512-token model such as e5
 VECTOR_DTYPE = np.dtype("<f4")
 LOAD_PAGE = 2000  # rows fetched per round trip by load_vectors: a few MB of vector bytes
 IdArray = npt.NDArray[np.int64]
@@ -43,14 +43,9 @@ def embedding_text(law_title: str, caption: str, path_titles: Sequence[str], tex
     return f"{context}\n{body}"[:MAX_EMBEDDING_CHARS]
 
 
-def _indexed_article() -> ColumnElement[bool]:
-    """The provisions the search index holds: main-part articles that are not deleted."""
-    return and_(ProvisionRow.part == "main", ProvisionRow.article_num != "", ProvisionRow.deleted.is_(False))
-
-
 def _without_vector(model: str) -> ColumnElement[bool]:
     has_vector = exists().where(VectorRow.provision_id == ProvisionRow.id, VectorRow.model == model)
-    return and_(_indexed_article(), ~has_vector)
+    return and_(indexed_article(), ~has_vector)
 
 
 async def missing_count(sessions: async_sessionmaker[AsyncSession], model: str) -> int:
