@@ -13,7 +13,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -154,30 +154,37 @@ async def _close_databases() -> AsyncIterator[None]:
         await context.__aexit__(None, None, None)  # type: ignore[attr-defined]
 
 
-def echo_settings(database_url: str, data_dir: Path, **extra: object) -> Settings:
+def echo_settings(database_url: str, data_dir: Path, *more_models: ModelSpec, **extra: object) -> Settings:
     """Settings for in-process app tests: the deterministic echo model, no weights loaded."""
     return Settings(
         data_dir=data_dir,
         database_url=database_url,
         models=[ModelSpec(name="echo", provider="test", label="Echo"),
-                ModelSpec(name="echo-2", provider="test", label="Echo 2")],
+                ModelSpec(name="echo-2", provider="test", label="Echo 2"), *more_models],
         secret_key="test-secret",
         legal_sample=False,
         **extra,  # type: ignore[arg-type]
     )
 
 
-@pytest.fixture
-async def app_client(database: Database, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    """The whole portal in-process (lifespan included) on each database, with the echo model."""
+@asynccontextmanager
+async def in_process(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the whole app in-process, lifespan included; the app is at ``client.app``."""
     from gennai.web.app import create_app
 
-    app = create_app(echo_settings(database.url, tmp_path))
+    app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
             client.app = app  # type: ignore[attr-defined]
             yield client
+
+
+@pytest.fixture
+async def app_client(database: Database, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    """The whole portal in-process (lifespan included) on each database, with the echo model."""
+    async with in_process(echo_settings(database.url, tmp_path)) as client:
+        yield client
 
 
 async def csrf_token_of(client: httpx.AsyncClient, path: str = "/") -> str:
@@ -201,12 +208,19 @@ class LiveServer:
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """``gennai serve`` as a user runs it: a real process with the embedded model, on SQLite."""
-    data_dir = tmp_path_factory.mktemp("live")
+    with serve(tmp_path_factory.mktemp("live")) as server:
+        yield server
+
+
+@contextmanager
+def serve(data_dir: Path, **settings: str) -> Iterator[LiveServer]:
+    """A ``gennai serve`` process on SQLite in ``data_dir``; ``settings`` are GENNAI_* variables to add."""
     port = free_port()
     env = {**os.environ, "GENNAI_DATA_DIR": str(data_dir), "GENNAI_PORT": str(port)}
     env.pop("GENNAI_DATABASE_URL", None)
     env.pop("GENNAI_MODELS", None)
     env.pop("GENNAI_CONFIG", None)
+    env.update(settings)
     log = (data_dir / "server.log").open("wb")
     process = subprocess.Popen([sys.executable, "-m", "gennai", "serve"], env=env, stdout=log, stderr=log,
                                cwd=data_dir)

@@ -25,15 +25,21 @@ from pydantic_settings import (
 )
 
 ProviderKind = Literal["local", "openai", "openai-compatible", "azure-openai", "test"]
+ModelKind = Literal["chat", "embedding"]
 
 LOCAL_MODEL_NAME = "smollm2-135m"
 
 
 class ModelSpec(BaseModel):
-    """One model offered to users: a display name bound to a provider and the vendor's model id."""
+    """One model offered to users: a display name bound to a provider and the vendor's model id.
+
+    ``kind`` says what the model does: a chat model answers in the portal and ``/v1/chat/completions``;
+    an embedding model only turns texts into vectors (``/v1/embeddings``, search) and is never offered for chat.
+    """
 
     name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:/-]+$")
     provider: ProviderKind
+    kind: ModelKind = "chat"
     model: str = ""
     label: str = ""
     base_url: str | None = None
@@ -194,6 +200,11 @@ class Settings(BaseSettings):
             raise ValueError(f"model names must be unique; repeated: {', '.join(sorted(duplicates))}")
         if self.default_model is not None and self.default_model not in names:
             raise ValueError(f"default_model {self.default_model!r} is not one of the configured models")
+        kinds = {m.name: m.kind for m in self.models}
+        if "chat" not in kinds.values():
+            raise ValueError("models: at least one model must be a chat model (kind 'chat')")
+        if self.default_model is not None and kinds[self.default_model] != "chat":
+            raise ValueError(f"default_model {self.default_model!r} is an embedding model; it must be a chat model")
         providers = [p.name for p in [*self.oidc_providers, *self.saml_providers]]
         if len(set(providers)) != len(providers):
             raise ValueError("oidc_providers, saml_providers: provider names must be unique across both")
@@ -229,7 +240,8 @@ class Settings(BaseSettings):
 
     @property
     def effective_default_model(self) -> str:
-        return self.default_model or self.models[0].name
+        """The configured default, else the first chat model (the validator ensures there is one)."""
+        return self.default_model or next(m.name for m in self.models if m.kind == "chat")
 
     @cached_property
     def effective_secret_key(self) -> str:

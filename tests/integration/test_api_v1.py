@@ -1,14 +1,20 @@
-"""The OpenAI-compatible API in-process on both databases: keys, shapes, errors, usage rows."""
+"""The OpenAI-compatible API in-process on both databases: keys, shapes, errors, usage rows, embeddings."""
 
 from __future__ import annotations
 
+import base64
 import json
+import struct
+from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import select
+from tests.conftest import Database, echo_settings, in_process
 
+from gennai.config import ModelSpec
 from gennai.db.base import utcnow
 from gennai.db.engine import transaction
 from gennai.db.models import ApiKey, AuditEvent, ModelCall, User
@@ -127,3 +133,64 @@ async def test_key_scopes_limit_models_and_apps(app_client: httpx.AsyncClient, d
     assert allowed.status_code == 200
     app_refused = await app_client.get("/api/legal/search", params={"q": "審査基準"}, headers=auth(plain))
     assert app_refused.status_code == 403 and app_refused.json()["error"]["code"] == "scope_not_allowed"
+
+
+@pytest.fixture
+async def embedding_client(database: Database, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    """The app with the echo chat models and an echo embedding model."""
+    embedder = ModelSpec(name="echo-embed", provider="test", kind="embedding")
+    async with in_process(echo_settings(database.url, tmp_path, embedder)) as client:
+        yield client
+
+
+async def test_embeddings_follow_openai_format(embedding_client: httpx.AsyncClient, db_sessions):
+    async with transaction(db_sessions) as session:
+        user = await get_or_create_user(session, "program@example.go.jp")
+        _, key = await create_key(session, user, "tests")
+    listed = (await embedding_client.get("/v1/models", headers=auth(key))).json()["data"]
+    assert [(m["id"], m["kind"]) for m in listed] == [("echo", "chat"), ("echo-2", "chat"), ("echo-embed", "embedding")]
+
+    response = await embedding_client.post("/v1/embeddings", headers=auth(key),
+                                           json={"model": "echo-embed", "input": ["労働時間", "休日"]})
+    body = response.json()
+    assert response.status_code == 200, body
+    assert body["object"] == "list" and body["model"] == "echo-embed"
+    assert [(d["object"], d["index"], len(d["embedding"])) for d in body["data"]] == [("embedding", 0, 256),
+                                                                                       ("embedding", 1, 256)]
+    assert body["usage"] == {"prompt_tokens": 2, "total_tokens": 2}
+
+    encoded = (await embedding_client.post("/v1/embeddings", headers=auth(key), json={
+        "model": "echo-embed", "input": "労働時間", "encoding_format": "base64"})).json()["data"][0]["embedding"]
+    decoded = struct.unpack("<256f", base64.b64decode(encoded))
+    assert decoded == pytest.approx(body["data"][0]["embedding"], abs=1e-6)
+    async with db_sessions() as session:
+        calls = (await session.scalars(select(ModelCall).order_by(ModelCall.id))).all()
+    assert [(c.source, c.status, c.model, c.user_id) for c in calls] == [("api", "complete", "echo-embed", user.id)] * 2
+
+
+async def test_embedding_errors_use_the_openai_shape(embedding_client: httpx.AsyncClient, db_sessions):
+    from gennai.identity.apikeys import KeyScopes
+
+    async with transaction(db_sessions) as session:
+        user = await get_or_create_user(session, "program@example.go.jp")
+        _, key = await create_key(session, user, "tests")
+        _, scoped = await create_key(session, user, "chat only", scopes=KeyScopes(models=["echo"], apps=[]))
+
+    async def error_of(url: str, body: dict[str, object], status: int, api_key: str = key) -> str:
+        response = await embedding_client.post(url, headers=auth(api_key), json=body)
+        assert response.status_code == status, response.text
+        return f"{response.json()['error']['code']}: {response.json()['error']['message']}"
+
+    url = "/v1/embeddings"
+    assert (await error_of(url, {"model": "echo", "input": "x"}, 404)).startswith(
+        "model_not_found: model echo is a chat model")
+    assert (await error_of("/v1/chat/completions", {"model": "echo-embed", "messages": [
+        {"role": "user", "content": "x"}]}, 404)).startswith("model_not_found: model echo-embed is an embedding model")
+    assert await error_of(url, {"model": "echo-embed", "input": []}, 400) == "invalid_input: no texts to embed"
+    assert await error_of(url, {"model": "echo-embed", "input": ["a", ""]}, 400) == "invalid_input: text 1 is empty"
+    assert (await error_of(url, {"model": "echo-embed", "input": "x", "dimensions": 8}, 400)).startswith(
+        "unsupported_parameter")
+    assert (await error_of(url, {"model": "echo-embed", "input": "x"}, 403, scoped)).startswith("model_not_allowed")
+    assert (await embedding_client.post(url, json={"model": "echo-embed", "input": "x"})).status_code == 401
+    async with db_sessions() as session:
+        assert (await session.scalars(select(ModelCall))).all() == []

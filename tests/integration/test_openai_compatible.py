@@ -1,20 +1,23 @@
-"""Real model servers: llama.cpp's OpenAI-compatible server behind our gateway, and the official
-``openai`` client against gennai's own /v1 API on a real ``gennai serve`` process.
+"""Real model servers: llama.cpp's OpenAI-compatible server behind our gateway (chat and embeddings), and
+the official ``openai`` client against gennai's own /v1 API on a real ``gennai serve`` process.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import openai
 import pytest
 from sqlalchemy import select
-from tests.conftest import LiveServer, free_port, wait_for_http
+from tests.conftest import LiveServer, free_port, serve, wait_for_http
 
 from gennai.config import ModelSpec, Settings
 from gennai.db.models import ModelCall
@@ -25,14 +28,14 @@ from gennai.gateway.openai_compat import OpenAICompatibleProvider
 pytestmark = pytest.mark.model
 
 
-@pytest.fixture(scope="module")
-def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``python -m llama_cpp.server`` serving the bundled GGUF on loopback."""
+@contextmanager
+def llama_cpp_server(log_dir: Path, alias: str, *options: str) -> Iterator[str]:
+    """``python -m llama_cpp.server`` serving the bundled GGUF on loopback; yields its /v1 URL."""
     port = free_port()
-    log = (tmp_path_factory.mktemp("llama") / "server.log").open("wb")
+    log = (log_dir / "server.log").open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(bundled_model_path()), "--host", "127.0.0.1",
-         "--port", str(port), "--n_ctx", "2048", "--model_alias", "smollm2"],
+         "--port", str(port), "--n_ctx", "2048", "--model_alias", alias, *options],
         stdout=log, stderr=log, env={**os.environ},
     )
     url = f"http://127.0.0.1:{port}/v1"
@@ -43,6 +46,21 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         process.terminate()
         process.wait(timeout=20)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with llama_cpp_server(tmp_path_factory.mktemp("llama"), "smollm2") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def llama_embedding_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The same GGUF as an embedding server: the server has no pooling option and the chat GGUF pools per
+    token, so mean pooling (1) is set through the model's metadata."""
+    with llama_cpp_server(tmp_path_factory.mktemp("llama-embed"), "smollm2-embed", "--embedding", "true",
+                          "--kv_overrides", "llama.pooling_type=int:1") as url:
+        yield url
 
 
 async def test_gateway_streams_from_a_real_openai_compatible_server(llama_server: str):
@@ -118,3 +136,57 @@ def test_official_openai_client_against_gennai(live_server: LiveServer):
         openai.OpenAI(base_url=live_server.url + "/v1", api_key="gn-wrong").models.list()
     with pytest.raises(openai.BadRequestError):
         client.chat.completions.create(model="smollm2-135m", messages=[])
+
+
+CAT, CAT_AGAIN, MARKETS = "The cat sits on the mat.", "A cat is sitting on a mat.", "Stock markets fell sharply today."
+
+
+def cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    return sum(x * y for x, y in zip(a, b, strict=True)) / math.sqrt(sum(x * x for x in a) * sum(y * y for y in b))
+
+
+async def test_gateway_embeds_through_a_real_openai_compatible_server(llama_embedding_server: str):
+    provider = OpenAICompatibleProvider(ModelSpec(name="remote-embed", provider="openai-compatible", kind="embedding",
+                                                  model="smollm2-embed", base_url=llama_embedding_server))
+    try:
+        result = await provider.embed([CAT, CAT_AGAIN, MARKETS])
+    finally:
+        await provider.close()
+    cat, cat_again, markets = result.vectors
+    assert len(cat) == 576 and result.usage.prompt_tokens > 0
+    # SmolLM2 is no embedding model, but mean-pooled it still tells these apart (0.97 against 0.79).
+    assert cosine(cat, cat_again) > cosine(cat, markets) + 0.05
+
+
+@pytest.fixture(scope="module")
+def embedding_live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """``gennai serve`` with the embedded chat model and the same GGUF as a local embedding model."""
+    models = [{"name": "smollm2-135m", "provider": "local"},
+              {"name": "smollm2-embed", "provider": "local", "kind": "embedding", "label": "SmolLM2 (embedding)"}]
+    with serve(tmp_path_factory.mktemp("live-embed"), GENNAI_MODELS=json.dumps(models),
+               GENNAI_LEGAL_SAMPLE="false") as server:
+        yield server
+
+
+def test_official_openai_client_embeds_through_gennai(embedding_live_server: LiveServer):
+    created = embedding_live_server.cli("keys", "create", "--user", "program@example.go.jp", "--name", "test")
+    assert created.returncode == 0, created.stderr
+    client = openai.OpenAI(base_url=embedding_live_server.url + "/v1", api_key=created.stdout.strip().splitlines()[-1])
+    assert [(m.id, m.kind) for m in client.models.list()] == [
+        ("smollm2-135m", "chat"), ("smollm2-embed", "embedding")]
+
+    # The client's default encoding is base64 (decoded by the client); float is asked for explicitly.
+    encoded = client.embeddings.create(model="smollm2-embed", input=[CAT, CAT_AGAIN, MARKETS, CAT])
+    floats = client.embeddings.create(model="smollm2-embed", input=CAT, encoding_format="float")
+    cat, cat_again, markets, cat_twice = (item.embedding for item in encoded.data)
+    assert len(cat) == 576 and encoded.usage.prompt_tokens > 0
+    assert all(abs(math.hypot(*v) - 1) < 1e-4 for v in (cat, cat_again, markets))
+    assert cosine(cat, cat_twice) > 0.9999 and cosine(cat, floats.data[0].embedding) > 0.9999
+    assert cosine(cat, cat_again) > cosine(cat, markets) + 0.05
+
+    with pytest.raises(openai.NotFoundError, match="is an embedding model"):
+        client.chat.completions.create(model="smollm2-embed", messages=[{"role": "user", "content": "x"}])
+    with pytest.raises(openai.NotFoundError, match="is a chat model"):
+        client.embeddings.create(model="smollm2-135m", input="x")
+    with pytest.raises(openai.InternalServerError, match=r"text 0 has \d+ tokens; .* at most 2048"):
+        client.with_options(max_retries=0).embeddings.create(model="smollm2-embed", input="猫" * 3000)

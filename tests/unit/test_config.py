@@ -55,6 +55,9 @@ def test_toml_file_and_environment_precedence(monkeypatch: pytest.MonkeyPatch, t
     assert "secret-from-env" not in repr(settings)
 
 
+EMBEDDER = '{"name": "e", "provider": "test", "kind": "embedding"}'
+
+
 @pytest.mark.parametrize(
     ("env", "expected"),
     [
@@ -66,6 +69,10 @@ def test_toml_file_and_environment_precedence(monkeypatch: pytest.MonkeyPatch, t
          "NOPE_X is not set"),
         ({"GENNAI_DATABASE_URL": "mysql://x"}, "database_url must start with"),
         ({"GENNAI_DEFAULT_MODEL": "ghost"}, "default_model 'ghost'"),
+        ({"GENNAI_MODELS": f"[{EMBEDDER}]"}, "at least one model must be a chat"),
+        ({"GENNAI_MODELS": f'[{{"name": "c", "provider": "test"}}, {EMBEDDER}]', "GENNAI_DEFAULT_MODEL": "e"},
+         "default_model 'e' is an embedding model"),
+        ({"GENNAI_MODELS": '[{"name": "x", "provider": "test", "kind": "vector"}]'}, "GENNAI_MODELS[0].kind"),
         ({"GENNAI_SURPRISE": "1"}, "GENNAI_SURPRISE"),
     ],
 )
@@ -74,6 +81,16 @@ def test_invalid_settings_name_the_setting(monkeypatch: pytest.MonkeyPatch, env:
         monkeypatch.setenv(key, value)
     with pytest.raises(SettingsError, match=expected.replace("[", r"\[").replace("]", r"\]")):
         load_settings()
+
+
+def test_the_default_model_is_the_first_chat_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GENNAI_MODELS", json.dumps([
+        {"name": "vectors", "provider": "local", "kind": "embedding"},
+        {"name": "local", "provider": "local"},
+    ]))
+    settings = load_settings()
+    assert settings.effective_default_model == "local"
+    assert [m.kind for m in settings.models] == ["embedding", "chat"]
 
 
 def test_missing_config_file_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,4 +1,4 @@
-"""Typed messages, stream events and the Provider protocol every vendor module implements."""
+"""Typed messages, stream events, embedding results and the Provider protocol every vendor module implements."""
 
 from __future__ import annotations
 
@@ -47,6 +47,14 @@ class Finished:
 StreamEvent = TextDelta | Finished
 
 
+@dataclass(frozen=True)
+class EmbeddingResult:
+    """One vector per input text, in input order; usage counts the input tokens."""
+
+    vectors: list[list[float]]
+    usage: Usage
+
+
 class ProviderError(Exception):
     """A model failed: unreachable, refused, timed out or broke off. The message is safe to show."""
 
@@ -56,12 +64,16 @@ class ProviderError(Exception):
 
 
 class Provider(Protocol):
-    """A configured model that can stream a chat answer."""
+    """A configured model: a chat model streams answers, an embedding model embeds texts."""
 
     name: str
 
     def stream(self, request: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
         """Yield TextDelta events, then exactly one Finished; raise ProviderError on failure."""
+        ...
+
+    async def embed(self, texts: list[str]) -> EmbeddingResult:
+        """One vector per text; raise ProviderError on failure or when the model cannot embed."""
         ...
 
     async def ready(self) -> bool:

@@ -6,12 +6,21 @@ and the streaming wire format.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Iterator
+from contextlib import contextmanager
 
 import openai
 
 from gennai.config import ModelSpec
-from gennai.gateway.base import ChatRequest, Finished, ProviderError, StreamEvent, TextDelta, Usage
+from gennai.gateway.base import (
+    ChatRequest,
+    EmbeddingResult,
+    Finished,
+    ProviderError,
+    StreamEvent,
+    TextDelta,
+    Usage,
+)
 
 
 class OpenAICompatibleProvider:
@@ -38,7 +47,7 @@ class OpenAICompatibleProvider:
         return True
 
     async def stream(self, request: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
-        try:
+        with self._failures():
             options: dict[str, object] = {}
             if request.temperature is not None:
                 options["temperature"] = request.temperature
@@ -67,6 +76,19 @@ class OpenAICompatibleProvider:
             if usage == Usage():
                 usage = Usage(0, completion_pieces)
             yield Finished(usage, finish_reason)
+
+    async def embed(self, texts: list[str]) -> EmbeddingResult:
+        # "float" explicitly: the SDK otherwise asks for base64, which not every compatible server speaks.
+        with self._failures():
+            response = await self._client.embeddings.create(model=self._model, input=texts, encoding_format="float")
+        vectors = [item.embedding for item in sorted(response.data, key=lambda item: item.index)]
+        return EmbeddingResult(vectors, Usage(prompt_tokens=response.usage.prompt_tokens if response.usage else 0))
+
+    @contextmanager
+    def _failures(self) -> Iterator[None]:
+        """The SDK's errors as ProviderError, with a message safe to show and whether a retry may help."""
+        try:
+            yield
         except openai.APITimeoutError as error:
             raise ProviderError(f"model {self.name} timed out", retryable=True) from error
         except openai.APIConnectionError as error:

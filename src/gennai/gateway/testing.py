@@ -2,16 +2,39 @@
 
 It answers ``Echo: <last user message>`` in small pieces. Markers in the user's message steer it:
 ``[[slow]]`` pauses between pieces (to test stop), ``[[error]]`` breaks off after the first piece.
+It also embeds: character bigrams hashed into a fixed number of dimensions, so that texts sharing
+words (in any script, Japanese included) point in similar directions, the same text always alike.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
+import unicodedata
+import zlib
 from collections.abc import AsyncGenerator
 
-from gennai.gateway.base import ChatRequest, Finished, ProviderError, StreamEvent, TextDelta, Usage
+from gennai.gateway.base import ChatRequest, EmbeddingResult, Finished, ProviderError, StreamEvent, TextDelta, Usage
 
-PIECE_CHARS = 4
+PIECE_CHARS = 4  # also the characters counted as one token
+EMBEDDING_DIMENSIONS = 256
+
+
+def _tokens(chars: int) -> int:
+    return -(-chars // PIECE_CHARS)
+
+
+def bigram_vector(text: str) -> list[float]:
+    """Counts of the NFKC, case-folded text's character bigrams (edges marked) in hashed buckets, L2-normalised.
+
+    crc32 rather than ``hash()``: Python salts string hashes per process, and tests need the same vector every run.
+    """
+    folded = f" {unicodedata.normalize('NFKC', text).casefold()} "
+    counts = [0.0] * EMBEDDING_DIMENSIONS
+    for start in range(len(folded) - 1):
+        counts[zlib.crc32(folded[start : start + 2].encode("utf-8")) % EMBEDDING_DIMENSIONS] += 1.0
+    norm = math.sqrt(sum(c * c for c in counts))
+    return [c / norm for c in counts]
 
 
 class EchoProvider:
@@ -33,7 +56,10 @@ class EchoProvider:
                 await asyncio.sleep(delay)
             yield TextDelta(piece)
         prompt_chars = sum(len(m.content) for m in request.messages)
-        yield Finished(Usage(prompt_tokens=-(-prompt_chars // PIECE_CHARS), completion_tokens=len(pieces)))
+        yield Finished(Usage(prompt_tokens=_tokens(prompt_chars), completion_tokens=len(pieces)))
+
+    async def embed(self, texts: list[str]) -> EmbeddingResult:
+        return EmbeddingResult([bigram_vector(t) for t in texts], Usage(prompt_tokens=_tokens(sum(map(len, texts)))))
 
     async def ready(self) -> bool:
         return True

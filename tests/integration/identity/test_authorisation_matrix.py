@@ -57,6 +57,7 @@ ALLOWED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/history/{conversation_id}/delete"): SIGNED_IN,
     ("GET", "/v1/models"): SIGNED_IN,
     ("POST", "/v1/chat/completions"): SIGNED_IN,
+    ("POST", "/v1/embeddings"): SIGNED_IN,
     ("GET", "/api/legal/search"): SIGNED_IN,
     ("POST", "/api/legal/verify"): SIGNED_IN,
     ("POST", "/api/legal/ask"): SIGNED_IN,

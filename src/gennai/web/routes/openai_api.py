@@ -1,4 +1,5 @@
-"""An OpenAI-compatible API for programs: ``GET /v1/models`` and ``POST /v1/chat/completions``.
+"""An OpenAI-compatible API for programs: ``GET /v1/models``, ``POST /v1/chat/completions`` and
+``POST /v1/embeddings``.
 
 The official ``openai`` client works against it unchanged. Errors use OpenAI's shape
 ``{"error": {"message", "type", "param", "code"}}`` so existing tooling reports them well.
@@ -6,7 +7,9 @@ The official ``openai`` client works against it unchanged. Errors use OpenAI's s
 
 from __future__ import annotations
 
+import base64
 import json
+import struct
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -17,7 +20,8 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from gennai.gateway.base import ChatMessage, ChatRequest, Finished, ProviderError, TextDelta
-from gennai.gateway.registry import UnknownModelError
+from gennai.gateway.registry import ALL_KINDS, UnknownModelError, WrongModelKindError
+from gennai.gateway.service import EmbeddingInputError
 from gennai.guard.policy import GuardRefusal
 from gennai.web.deps import ApiUser, ServicesDep, key_allows
 
@@ -28,6 +32,24 @@ def openai_error(
     status: int, message: str, kind: str, code: str | None = None, param: str | None = None
 ) -> JSONResponse:
     return JSONResponse({"error": {"message": message, "type": kind, "param": param, "code": code}}, status_code=status)
+
+
+def scope_refusal(request: Request, model: str) -> JSONResponse | None:
+    """The 403 for an API key not scoped to ``model``, or None when the key may use it."""
+    if key_allows(request, "models", model):
+        return None
+    return openai_error(403, f"this API key is not allowed to use the model `{model}`",
+                        "permission_error", "model_not_allowed", "model")
+
+
+def model_not_found(error: UnknownModelError) -> JSONResponse:
+    """A model that is not configured, or not of the kind the endpoint needs (chat vs embedding)."""
+    message = str(error) if isinstance(error, WrongModelKindError) else f"The model `{error.name}` does not exist"
+    return openai_error(404, message, "invalid_request_error", "model_not_found", "model")
+
+
+def guard_refusal(refusal: GuardRefusal) -> JSONResponse:
+    return openai_error(403, str(refusal), "permission_error", "refused_by_guard")
 
 
 class ContentPart(BaseModel):
@@ -76,8 +98,8 @@ async def list_models(request: Request, user: ApiUser, services: ServicesDep) ->
     return {
         "object": "list",
         "data": [
-            {"id": info.name, "object": "model", "created": 0, "owned_by": "gennai"}
-            for info in services.models.catalogue()
+            {"id": info.name, "object": "model", "created": 0, "owned_by": "gennai", "kind": info.kind}
+            for info in services.models.catalogue(ALL_KINDS)
             if key_allows(request, "models", info.name)
         ],
     }
@@ -87,9 +109,8 @@ async def list_models(request: Request, user: ApiUser, services: ServicesDep) ->
 async def chat_completions(
     request: Request, body: ChatCompletionRequest, user: ApiUser, services: ServicesDep
 ) -> Response:
-    if not key_allows(request, "models", body.model):
-        return openai_error(403, f"this API key is not allowed to use the model `{body.model}`",
-                            "permission_error", "model_not_allowed", "model")
+    if (refused := scope_refusal(request, body.model)) is not None:
+        return refused
     messages = [m.as_chat_message() for m in body.messages]
     limit = services.settings.max_message_chars
     if any(len(m.content) > limit for m in messages):
@@ -99,11 +120,10 @@ async def chat_completions(
         return openai_error(400, "no user message with content", "invalid_request_error", "empty_message", "messages")
     try:
         await services.gateway.admit(user.id, [m.content for m in messages], body.model)
-    except UnknownModelError:
-        return openai_error(404, f"The model `{body.model}` does not exist", "invalid_request_error",
-                            "model_not_found", "model")
+    except UnknownModelError as error:
+        return model_not_found(error)
     except GuardRefusal as refusal:
-        return openai_error(403, str(refusal), "permission_error", "refused_by_guard")
+        return guard_refusal(refusal)
     stop = [body.stop] if isinstance(body.stop, str) else body.stop or []
     chat_request = ChatRequest(messages, max_tokens=body.max_completion_tokens or body.max_tokens,
                                temperature=body.temperature, stop=stop)
@@ -161,3 +181,46 @@ async def _stream_chunks(
         error = {"message": str(failure), "type": "api_error", "param": None, "code": "model_failed"}
         yield f"data: {json.dumps({'error': error}, ensure_ascii=False)}\n\n"
     yield "data: [DONE]\n\n"
+
+
+class EmbeddingsRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    model: str = Field(min_length=1)
+    input: str | list[str]
+    # The official client asks for base64 unless told otherwise, so both are served.
+    encoding_format: Literal["float", "base64"] = "float"
+    dimensions: int | None = None
+
+
+@router.post("/embeddings", response_model=None)
+async def embeddings(request: Request, body: EmbeddingsRequest, user: ApiUser, services: ServicesDep) -> Response:
+    if (refused := scope_refusal(request, body.model)) is not None:
+        return refused
+    if body.dimensions is not None:
+        return openai_error(400, "`dimensions` is not supported: vectors have the model's own size",
+                            "invalid_request_error", "unsupported_parameter", "dimensions")
+    texts = [body.input] if isinstance(body.input, str) else body.input
+    try:
+        result = await services.gateway.embed_with_usage(user.id, body.model, texts, source="api")
+    except UnknownModelError as error:
+        return model_not_found(error)
+    except EmbeddingInputError as error:
+        return openai_error(400, str(error), "invalid_request_error", "invalid_input", "input")
+    except GuardRefusal as refusal:
+        return guard_refusal(refusal)
+    except ProviderError as failure:
+        return openai_error(502, str(failure), "api_error", "model_failed")
+    encode = _base64_floats if body.encoding_format == "base64" else list
+    tokens = result.usage.prompt_tokens
+    return JSONResponse({
+        "object": "list",
+        "data": [{"object": "embedding", "index": i, "embedding": encode(v)} for i, v in enumerate(result.vectors)],
+        "model": body.model,
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    })
+
+
+def _base64_floats(vector: list[float]) -> str:
+    """OpenAI's base64 encoding: the vector as little-endian float32 bytes."""
+    return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode("ascii")
