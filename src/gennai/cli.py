@@ -1,4 +1,4 @@
-"""The ``gennai`` command: serve, migrate, keys."""
+"""The ``gennai`` command: serve, migrate, keys, ingest."""
 
 from __future__ import annotations
 
@@ -7,11 +7,14 @@ import ipaddress
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
 from gennai.config import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 app = typer.Typer(help="gennai: generative AI for government work", no_args_is_help=True, add_completion=False)
 keys_app = typer.Typer(help="API keys for programs", no_args_is_help=True)
@@ -153,18 +156,71 @@ def ingest_laws(
     if not path.exists():
         _fail(f"no such file or directory: {path}")
 
-    async def work(settings: Settings) -> IngestReport:
+    async def work(settings: Settings) -> tuple[IngestReport, str | None]:
         await _upgrade_database(settings)
         engine = create_engine(settings.effective_database_url)
         try:
+            sessions = session_factory(engine)
             progress = None if quiet else lambda name, outcome: typer.echo(f"{outcome}: {name}")
-            return await ingest_path(session_factory(engine), path, progress=progress)
+            report = await ingest_path(sessions, path, progress=progress)
+            if settings.legal_embedding_model is None:
+                return report, None
+            return report, await _embed_statutes(settings, sessions, quiet)
         finally:
             await engine.dispose()
 
-    report = _run_db(_settings(), work)
+    report, embedding_failure = _run_db(_settings(), work)
     for name, reason in report.failed:
         typer.echo(f"failed: {name}: {reason}", err=True)
     typer.echo(report.summary)
-    if report.failed:
+    if embedding_failure:
+        typer.echo(f"error: {embedding_failure}", err=True)
+    if report.failed or embedding_failure:
         raise typer.Exit(1)
+
+
+@ingest_app.command("embeddings")
+def ingest_embeddings(
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="print only the summary")] = False,
+) -> None:
+    """Embed every stored statute article that has no vector yet for ``legal_embedding_model``; resumable."""
+    from gennai.db.engine import create_engine, session_factory
+
+    settings = _settings()
+    if settings.legal_embedding_model is None:
+        _fail("legal_embedding_model is not set: name an embedding model of 'models' (see docs/configuration.md)")
+
+    async def work(settings: Settings) -> str | None:
+        await _upgrade_database(settings)
+        engine = create_engine(settings.effective_database_url)
+        try:
+            return await _embed_statutes(settings, session_factory(engine), quiet)
+        finally:
+            await engine.dispose()
+
+    failure = _run_db(settings, work)
+    if failure:
+        _fail(failure)
+
+
+async def _embed_statutes(settings: Settings, sessions: async_sessionmaker[AsyncSession], quiet: bool) -> str | None:
+    """Backfill statute vectors through the gateway; what went wrong, or None."""
+    from gennai.apps.legal.vectors import backfill, gateway_embedder
+    from gennai.gateway.base import ProviderError
+    from gennai.gateway.registry import ModelRegistry
+    from gennai.gateway.service import Gateway
+    from gennai.guard.policy import Guard
+
+    model = settings.legal_embedding_model
+    assert model is not None
+    models = ModelRegistry(settings)
+    progress = None if quiet else lambda done, total: typer.echo(f"embedded {done}/{total}")
+    try:
+        added = await backfill(sessions, gateway_embedder(Gateway(sessions, models, Guard()), model, "legal.index"),
+                               model, progress=progress)
+    except (ProviderError, ValueError) as failure:
+        return f"embedding with {model} stopped: {failure}; run `gennai ingest embeddings` to resume"
+    finally:
+        await models.close()
+    typer.echo(f"embedded {added} articles with {model}")
+    return None

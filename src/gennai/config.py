@@ -185,6 +185,7 @@ class Settings(BaseSettings):
     max_conversation_messages: int = Field(default=200, ge=2)
     language: Literal["ja", "en"] = "ja"
     legal_sample: bool = True
+    legal_embedding_model: str | None = None  # an embedding model of ``models``: legal search by meaning too
     oidc_providers: list[OidcProvider] = Field(default_factory=list)
     saml_providers: list[SamlProvider] = Field(default_factory=list)
     scim_token: str | None = Field(default=None, repr=False, min_length=32)
@@ -205,6 +206,10 @@ class Settings(BaseSettings):
             raise ValueError("models: at least one model must be a chat model (kind 'chat')")
         if self.default_model is not None and kinds[self.default_model] != "chat":
             raise ValueError(f"default_model {self.default_model!r} is an embedding model; it must be a chat model")
+        if self.legal_embedding_model is not None and kinds.get(self.legal_embedding_model) != "embedding":
+            raise ValueError(
+                f"legal_embedding_model {self.legal_embedding_model!r} must name a configured model of kind 'embedding'"
+            )
         providers = [p.name for p in [*self.oidc_providers, *self.saml_providers]]
         if len(set(providers)) != len(providers):
             raise ValueError("oidc_providers, saml_providers: provider names must be unique across both")

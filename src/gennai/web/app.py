@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode
@@ -12,17 +14,21 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gennai import __version__
 from gennai.apps.legal.ingest import ensure_sample_ingested
+from gennai.apps.legal.search import DenseRanking
 from gennai.apps.legal.service import LegalResearch
+from gennai.apps.legal.vectors import backfill, gateway_embedder
 from gennai.chat.service import Chats, close_interrupted_answers
 from gennai.config import Settings
 from gennai.db.engine import create_engine, session_factory, transaction
 from gennai.db.migrate import upgrade
+from gennai.gateway.base import ProviderError
 from gennai.gateway.registry import ModelRegistry
 from gennai.gateway.service import Gateway
 from gennai.guard.policy import Guard
@@ -37,6 +43,7 @@ from gennai.web.routes.scim import scim_error_response
 from gennai.web.services import Services
 
 STATIC = Path(__file__).parent / "static"
+log = logging.getLogger(__name__)
 
 
 def security_headers(settings: Settings) -> list[tuple[bytes, bytes]]:
@@ -91,7 +98,8 @@ async def build_services(settings: Settings) -> Services:
         await ensure_sample_ingested(sessions)
     services = Services(settings=settings, engine=engine, sessions=sessions, models=models, gateway=gateway,
                         guard=guard, chats=chats, templates=create_templates(settings.data_dir / "templates"),
-                        legal=await LegalResearch.open(sessions), identity=build_identity(settings, sessions),
+                        legal=await LegalResearch.open(sessions, _dense_ranking(settings, gateway)),
+                        identity=build_identity(settings, sessions),
                         local_user_id=local_user_id)
     longest_timeout = max(spec.timeout_seconds for spec in settings.models)
     await close_interrupted_answers(sessions, older_than=timedelta(seconds=longest_timeout + 60))
@@ -99,14 +107,42 @@ async def build_services(settings: Settings) -> Services:
     return services
 
 
+def _dense_ranking(settings: Settings, gateway: Gateway) -> DenseRanking | None:
+    model = settings.legal_embedding_model
+    return None if model is None else DenseRanking(model, gateway_embedder(gateway, model, "legal.search"))
+
+
+async def embed_statutes(services: Services) -> None:
+    """Embed the statutes that have no vector yet, then let search use them; runs beside the server.
+
+    A failure (the embedding server down, another node embedding the same articles) leaves search
+    lexical for the articles not yet embedded; ``gennai ingest embeddings`` resumes the work.
+    """
+    model = services.settings.legal_embedding_model
+    if model is None:
+        return
+    try:
+        added = await backfill(services.sessions, gateway_embedder(services.gateway, model, "legal.index"), model)
+    except (ProviderError, ValueError, SQLAlchemyError) as failure:
+        log.warning("statutes not embedded with %s: %s", model, failure)
+        return
+    if added:
+        await services.legal.search_index.refresh()
+    log.info("statutes embedded with %s: %d articles", model, added)
+
+
 def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = await build_services(settings)
         app.state.services = services
+        embedding = asyncio.create_task(embed_statutes(services))
         try:
             yield
         finally:
+            embedding.cancel()
+            with suppress(asyncio.CancelledError):
+                await embedding
             await services.models.close()
             if services.identity is not None:
                 await services.identity.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -25,8 +27,10 @@ class PointingEmbedder:
     def __init__(self) -> None:
         self.pointed: dict[str, list[float]] = {}
         self.failing = False
+        self.callers: list[uuid.UUID | None] = []
 
-    async def __call__(self, texts: list[str]) -> list[list[float]]:
+    async def __call__(self, texts: list[str], user_id: uuid.UUID | None = None, /) -> list[list[float]]:
+        self.callers.append(user_id)
         if self.failing:
             raise ProviderError("embedding server unreachable", retryable=True)
         return [self.pointed.get(text) or bigram_vector(text) for text in texts]
@@ -53,8 +57,10 @@ async def test_embeddings_find_what_words_do_not(db_sessions: Sessions) -> None:
     await backfill(db_sessions, embedder, MODEL)
     embedder.pointed[NONSENSE] = await article_vector(db_sessions, PROCEDURE_ID, "35")
     assert await search.refresh()  # new vectors are picked up like new articles
-    found = await search.search(NONSENSE, limit=5)
+    user = uuid.uuid4()
+    found = await search.search(NONSENSE, limit=5, caller=user)
     assert (found[0].law_id, found[0].article) == (PROCEDURE_ID, "35")
+    assert embedder.callers[-1] == user  # the query is embedded on the searcher's behalf
 
     # Both rankings are heard: the text's best article and the embedding's best article.
     embedder.pointed["審査基準"] = await article_vector(db_sessions, PROCEDURE_ID, "35")

@@ -32,6 +32,7 @@ import json
 import logging
 import re
 import unicodedata
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -49,7 +50,7 @@ from gennai.apps.legal.penalties import PENALTY_CLAUSE, PenaltyLinks, asks_about
 from gennai.apps.legal.provisions import LawRecord
 from gennai.apps.legal.store import LawStore, StoredArticle, paragraph_from_json
 from gennai.apps.legal.tables import LawRow, ProvisionRow, RevisionRow, VectorRow, indexed_article
-from gennai.apps.legal.vectors import EmbedTexts, load_vectors
+from gennai.apps.legal.vectors import EmbedFor, load_vectors
 from gennai.apps.legal.vocabulary import expand_query
 from gennai.gateway.base import ProviderError
 from gennai.search.analysis import analyze, analyze_query
@@ -83,7 +84,7 @@ class DenseRanking:
     """An embedding model whose stored article vectors also rank results; ``embed`` goes through the gateway."""
 
     model: str
-    embed: EmbedTexts
+    embed: EmbedFor
 
 
 @dataclass(frozen=True)
@@ -345,8 +346,13 @@ class LegalSearch:
         law_type: str | None = None,
         as_of: date | None = None,
         limit: int = 10,
+        caller: uuid.UUID | None = None,
     ) -> list[SearchHit]:
-        """The best provisions for ``query``; ``law`` is a law id, title or abbreviation."""
+        """The best provisions for ``query``; ``law`` is a law id, title or abbreviation.
+
+        ``caller`` is the user searching, on whose behalf the query is embedded (see ``DenseRanking``);
+        a guard refusal of the query is raised.
+        """
         query = unicodedata.normalize("NFKC", query.strip())[:MAX_QUERY_CHARS]
         limit = max(1, min(limit, MAX_LIMIT))
         if not query or not self._docs:
@@ -365,7 +371,7 @@ class LegalSearch:
         if asks_about_penalty(parsed.terms):
             ranked = self._penalties.promote(ranked, self._duty, mask)
         if len(self._dense_positions):
-            ranked = _fuse(ranked, await self._dense_ranking(query, mask))
+            ranked = _fuse(ranked, await self._dense_ranking(query, mask, caller))
         ranked = ranked[:limit]
         positions = list(dict.fromkeys([*direct, *(doc for doc, _ in ranked)]))[:limit]
         score_of = dict(ranked) | dict.fromkeys(direct, DIRECT_HIT_SCORE)
@@ -397,11 +403,11 @@ class LegalSearch:
         rescored = [(position, score + PASSAGE_WEIGHT * passage.get(position, 0.0)) for position, score in ranked]
         return sorted(rescored, key=lambda pair: (-pair[1], pair[0]))
 
-    async def _dense_ranking(self, query: str, mask: BoolArray) -> list[int]:
+    async def _dense_ranking(self, query: str, mask: BoolArray, caller: uuid.UUID | None) -> list[int]:
         """Allowed articles by cosine similarity to the query, best first; empty if the model fails."""
         assert self.dense is not None
         try:
-            vector = np.asarray((await self.dense.embed([query]))[0], dtype=np.float32)
+            vector = np.asarray((await self.dense.embed([query], caller))[0], dtype=np.float32)
         except ProviderError as failure:
             log.warning("legal search without embeddings: %s", failure)
             return []

@@ -7,6 +7,7 @@ GENAI app contract can serve the same thing. Input checks live here for the same
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -21,7 +22,7 @@ from gennai.apps.legal.answers import (
     answer_question,
 )
 from gennai.apps.legal.provisions import ProvisionRef, ProvisionText
-from gennai.apps.legal.search import MAX_LIMIT, ArticleView, LegalSearch, SearchHit
+from gennai.apps.legal.search import MAX_LIMIT, ArticleView, DenseRanking, LegalSearch, SearchHit
 from gennai.apps.legal.store import LawStore
 from gennai.apps.legal.verify import CitationCheck, verify_text
 
@@ -59,9 +60,9 @@ class LegalResearch:
     _checked_at: float = field(default_factory=time.monotonic)
 
     @classmethod
-    async def open(cls, sessions: async_sessionmaker[AsyncSession]) -> LegalResearch:
-        """Build the in-memory search index from the stored statutes."""
-        index = await LegalSearch.load(sessions)
+    async def open(cls, sessions: async_sessionmaker[AsyncSession], dense: DenseRanking | None = None) -> LegalResearch:
+        """Build the in-memory search index from the stored statutes (and their vectors, with ``dense``)."""
+        index = await LegalSearch.load(sessions, dense)
         return cls(index.store, index)
 
     async def _fresh(self) -> None:
@@ -73,13 +74,15 @@ class LegalResearch:
 
     async def search(
         self, query: str, *, law: str | None = None, law_type: str | None = None,
-        as_of: date | None = None, limit: int = 10,
+        as_of: date | None = None, limit: int = 10, caller: uuid.UUID | None = None,
     ) -> list[SearchHit]:
         text = _checked_text(query, MAX_QUERY_CHARS, "query")
         if not 1 <= limit <= MAX_LIMIT:
             raise LegalInputError("bad_limit", f"limit must be between 1 and {MAX_LIMIT}")
         await self._fresh()
-        return await self.search_index.search(text, law=law, law_type=law_type, as_of=as_of, limit=limit)
+        return await self.search_index.search(
+            text, law=law, law_type=law_type, as_of=as_of, limit=limit, caller=caller
+        )
 
     async def article(self, law_id: str, article: str, as_of: date | None = None) -> ArticleView | None:
         await self._fresh()
@@ -92,7 +95,7 @@ class LegalResearch:
 
     async def ask(
         self, question: str, generate: Generate, *, form: str = "overview", as_of: date | None = None,
-        law: str | None = None, source_chars: int = 8000,
+        law: str | None = None, source_chars: int = 8000, caller: uuid.UUID | None = None,
     ) -> GroundedAnswer:
         """Retrieve provisions for the question, let the model answer from them, verify every citation.
 
@@ -101,7 +104,7 @@ class LegalResearch:
         if form not in REPORT_FORMS:
             raise LegalInputError("bad_form", f"form must be one of {', '.join(REPORT_FORMS)}")
         text = _checked_text(question, MAX_QUESTION_CHARS, "question")
-        hits = await self.search(text, law=law, as_of=as_of, limit=ANSWER_SOURCES)
+        hits = await self.search(text, law=law, as_of=as_of, limit=ANSWER_SOURCES, caller=caller)
         provisions = await self._provisions(hits, as_of, source_chars)
         report_form: ReportForm = form  # type: ignore[assignment]
         return await answer_question(text, provisions, generate, self.store, form=report_form, as_of=as_of,

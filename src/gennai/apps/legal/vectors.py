@@ -12,7 +12,9 @@ as a plain blob, and ``load_vectors`` turns them into one normalised matrix for 
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -21,15 +23,37 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gennai.apps.legal.tables import ProvisionRow, RevisionRow, VectorRow, indexed_article
 from gennai.db.engine import transaction
+from gennai.gateway.service import Gateway
 from gennai.search.index import FloatArray
 
 EmbedTexts = Callable[[list[str]], Awaitable[list[list[float]]]]
+
+
+class EmbedFor(Protocol):
+    """Embeddings on behalf of a user (their text is guarded) or of no one (statutes); also an ``EmbedTexts``."""
+
+    def __call__(self, texts: list[str], user_id: uuid.UUID | None = None, /) -> Awaitable[list[list[float]]]: ...
+
+
 Progress = Callable[[int, int], None]  # (articles embedded so far, articles missing a vector at the start)
 
 MAX_EMBEDDING_CHARS = 500  # Japanese runs near a token a character: within a 512-token model such as e5
 VECTOR_DTYPE = np.dtype("<f4")
 LOAD_PAGE = 2000  # rows fetched per round trip by load_vectors: a few MB of vector bytes
 IdArray = npt.NDArray[np.int64]
+
+
+def gateway_embedder(gateway: Gateway, model: str, source: str) -> EmbedFor:
+    """Embeddings through the gateway, metered and audited as ``source``.
+
+    A user's text (a search) is embedded on the user's behalf, so the guard reads it; statutes are
+    embedded by no one (``user_id`` None).
+    """
+
+    async def embed(texts: list[str], user_id: uuid.UUID | None = None, /) -> list[list[float]]:
+        return await gateway.embed(user_id, model, texts, source=source)
+
+    return embed
 
 
 def embedding_text(law_title: str, caption: str, path_titles: Sequence[str], text: str) -> str:

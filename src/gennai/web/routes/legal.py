@@ -56,9 +56,12 @@ async def search_api(
     limit: Annotated[int, Query()] = 10,
 ) -> Response:
     try:
-        hits = await _legal(services).search(q, law=law, law_type=law_type, as_of=as_of, limit=limit)
+        hits = await _legal(services).search(q, law=law, law_type=law_type, as_of=as_of, limit=limit,
+                                             caller=user.id)
     except LegalInputError as error:
         return _error(400, error.code, str(error))
+    except GuardRefusal as refusal:
+        return _error(403, "refused_by_guard", str(refusal))
     await record_event(services.sessions, actor_id=user.id, action="legal.search", outcome="ok",
                        detail={"results": len(hits), "law": law})
     return JSONResponse({"results": [_hit_json(hit) for hit in hits]})
@@ -105,7 +108,7 @@ async def ask_api(body: AskRequest, user: LegalCaller, services: ServicesDep) ->
 
     try:
         answer = await _legal(services).ask(body.question, generate, form=body.form, as_of=body.as_of,
-                                            law=body.law, source_chars=max(budget, 500))
+                                            law=body.law, source_chars=max(budget, 500), caller=user.id)
     except LegalInputError as error:
         return _error(400, error.code, str(error))
     except UnknownModelError as error:
@@ -133,9 +136,11 @@ async def legal_page(
     error = None
     if q.strip():
         try:
-            hits = await _legal(services).search(q, law=law or None, limit=20)
+            hits = await _legal(services).search(q, law=law or None, limit=20, caller=user.id)
         except LegalInputError as problem:
             error = problem.code
+        except GuardRefusal:
+            error = "refused_by_guard"
     laws = await _legal(services).store.list_laws()
     return render(request, "legal.html", {"q": q, "law": law, "hits": hits, "laws": laws, "error": error,
                                           "searched": bool(q.strip())})
