@@ -2,11 +2,11 @@ import time
 
 import pytest
 
+from gennai.apps.legal.aliases import alias_index, load_aliases
 from gennai.apps.legal.citations import (
     Citation,
     CitationContext,
     CitationParser,
-    load_aliases,
     parse_citations,
 )
 from gennai.apps.legal.provisions import LawRecord
@@ -83,6 +83,8 @@ def test_abbreviation() -> None:
     c = one("労基法第三十二条")
     assert c.law == "労基法"
     assert load_aliases()["労基法"] == "労働基準法"
+    assert load_aliases()["地自法"] == "地方自治法"  # gennai's own list, beside jlawcite's
+    assert {"安衛法", "労安衛法"} <= set(alias_index()["労働安全衛生法"])
 
 
 def test_abbreviation_that_is_a_word_alone_is_no_citation() -> None:

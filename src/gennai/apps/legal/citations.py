@@ -10,13 +10,12 @@ Nothing here touches the statute store: ``resolve`` turns a citation into provis
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import cache
-from importlib import resources
 
+from gennai.apps.legal.aliases import load_aliases
 from gennai.apps.legal.numerals import (
     IROHA,
     NUMERAL_CHARS,
@@ -148,13 +147,6 @@ def normalize_law_num(match: re.Match[str]) -> str:
     era, year, kind, number = match.groups()
     year_text = year if year == "元" else to_kanji(parse_number(year))
     return f"{era}{year_text}年{kind}第{to_kanji(parse_number(number))}号"
-
-
-@cache
-def load_aliases() -> dict[str, str]:
-    """Abbreviation -> official title (個情法 -> 個人情報の保護に関する法律), shipped with the app."""
-    raw = json.loads(resources.files("gennai.apps.legal").joinpath("resources/jp_law_aliases.json").read_text("utf-8"))
-    return {alias: title for alias, title in raw.items() if not alias.startswith("_")}
 
 
 # --- the chain of levels after a law -----------------------------------------------------------

@@ -10,18 +10,16 @@ is kept in the nearest paragraph so nothing said in a statute is silently droppe
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
-from importlib import resources
 from xml.etree.ElementTree import Element, ParseError
 
 import defusedxml.ElementTree as safe_xml
 from defusedxml import DefusedXmlException
 
+from gennai.apps.legal.aliases import alias_index
 from gennai.apps.legal.model import (
     DELETED_TEXT,
     Article,
@@ -281,17 +279,6 @@ def _abbreviations(title: str, declared: Iterable[str]) -> tuple[str, ...]:
         found.extend(a.strip() for a in _ABBREV_SPLIT.split(value))
     found.extend(alias_index().get(title, ()))
     return tuple(dict.fromkeys(a for a in found if a and a != title))
-
-
-@cache
-def alias_index() -> dict[str, tuple[str, ...]]:
-    """Official title -> known abbreviations, from the shipped jp_law_aliases.json (Apache-2.0)."""
-    raw = resources.files("gennai.apps.legal").joinpath("resources/jp_law_aliases.json").read_text("utf-8")
-    index: dict[str, list[str]] = {}
-    for alias, title in json.loads(raw).items():
-        if not alias.startswith("_") and isinstance(title, str):
-            index.setdefault(title, []).append(alias)
-    return {title: tuple(aliases) for title, aliases in index.items()}
 
 
 def _law_id(era: str, year: int | None, law_type: str, number: int | None) -> str | None:

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from gennai.apps.legal.citations import Citation, CitationContext, CitationParser, default_parser, load_aliases
+from gennai.apps.legal.aliases import load_aliases
+from gennai.apps.legal.citations import Citation, CitationContext, CitationParser, default_parser
 from gennai.apps.legal.model import num_covers, num_key
 from gennai.apps.legal.numerals import article_label, item_label, paragraph_label, subitem_label
 from gennai.apps.legal.provisions import LawRecord, ProvisionRef, ProvisionSource, ProvisionText

@@ -43,6 +43,7 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from gennai.apps.legal.aliases import alias_index
 from gennai.apps.legal.citations import Citation, CitationContext, CitationParser
 from gennai.apps.legal.model import Article, Heading, num_covers, paragraph_text
 from gennai.apps.legal.numerals import article_label, paragraph_label
@@ -215,7 +216,7 @@ class LegalSearch:
         law_index = {law_id: i for i, (law_id, *_rest) in enumerate(laws)}
         names: dict[str, int] = {}
         for i, (_law_id, title, _type, abbreviations) in enumerate(laws):
-            for name in [title, *abbreviations.split("\n")]:
+            for name in [title, *abbreviations.split("\n"), *alias_index().get(title, ())]:  # new aliases too
                 if name:
                     names[unicodedata.normalize("NFKC", name)] = i
         infos = [_LawInfo(law_id, title, law_type) for law_id, title, law_type, _ in laws]
@@ -461,7 +462,7 @@ class LegalSearch:
 
     def _query(self, query: str) -> _Query:
         named, rest = self._named_laws(query)
-        stemmed = [law for stem, law in self._stems if stem in rest]
+        stemmed = list(dict.fromkeys(law for stem, law in self._stems if stem in rest))  # a statute counts once
         named_terms = {t for law in [*named, *stemmed] for t in analyze(self._laws[law].title)}
         terms, weights = expand_query(query)
         weights = [NAMED_LAW_TERM_WEIGHT if t in named_terms else w for t, w in zip(terms, weights, strict=True)]
