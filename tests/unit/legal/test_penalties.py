@@ -22,6 +22,7 @@ def test_article_labels_are_read_with_their_positions() -> None:
 def test_a_penalty_imposes_a_sanction() -> None:
     assert is_penalty(WORKING_HOURS_PENALTY)
     assert is_penalty("前条の規定に違反した者は、十万円以下の過料に処する。")
+    assert is_penalty("五年以下の拘禁刑若しくは千万円以下の罰金に処し、又はこれを併科する。")
     assert not is_penalty("使用者は、労働者に、休憩時間を除き一週間について四十時間を超えて、労働させてはならない。")
     assert not is_penalty("前項の規定により処分に処する")  # no sanction named
 

@@ -16,8 +16,9 @@ from collections.abc import Callable, Iterable, Sequence
 from gennai.apps.legal.numerals import article_nums_in
 from gennai.search.index import BoolArray
 
-# A penalty provision imposes one: 「…に処する」 after 懲役, 禁錮, 拘禁刑, 罰金, 科料 or 過料.
-PENALTY_CLAUSE = "に処する"
+# A penalty provision imposes one: 「…に処する」 (or 「…に処し、又はこれを併科する」) after 懲役, 禁錮,
+# 拘禁刑, 罰金, 科料 or 過料.
+PENALTY_CLAUSE = "に処"
 _SANCTION = re.compile(r"(懲役|禁錮|拘禁刑|罰金|科料|過料)")
 # Normalized query tokens that ask about punishment.
 PENALTY_WORDS = frozenset(
