@@ -18,7 +18,8 @@ CORPUS = REPO.parent / "shared" / "corpus" / "laws"
 QUESTION_SETS = {
     "dev": REPO / "bench" / "legal" / "devset.jsonl",  # seen while tuning
     "heldout": REPO / "bench" / "legal" / "heldout.jsonl",  # written blind; its misses were read on 2026-11-29
-    "fresh": REPO / "bench" / "legal" / "fresh.jsonl",  # written without running search, never tuned on
+    "fresh": REPO / "bench" / "legal" / "fresh.jsonl",  # written without running search; misses read later
+    "blind": REPO / "bench" / "legal" / "blind.jsonl",  # written last without running search; never tuned on
 }
 DEVSET = QUESTION_SETS["dev"]
 
@@ -32,7 +33,7 @@ def corpus_or_exit() -> Path:
 
 
 def load_devset(name: str = "dev") -> list[dict[str, object]]:
-    """A question set by name (``dev``, ``heldout`` or ``fresh``): one JSON object a line with query and gold."""
+    """A question set by name (see ``QUESTION_SETS``): one JSON object a line with query and gold."""
     path = QUESTION_SETS[name]
     return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
 
