@@ -27,6 +27,7 @@ QUESTION_WORDS = frozenset(
         *("有る", "為る", "出来る", "成る", "居る", "良い", "貰う", "下さる", "呉れる", "頂く"),
         *("教える", "知る", "分かる", "思う", "言う", "考える", "宜しい", "つく", "関する"),
         *("規定", "根拠", "ルール", "決まり", "条文", "定め", "内容", "仕組み", "方", "必要", "可能", "場合"),
+        *("御", "さん", "様", "欲しい", "頂ける", "構う"),  # politeness: お医者さん must not find お茶
     }
 )
 MAX_ANALYSED_CHARS = 4000  # a query longer than this is cut: no question needs more to be found

@@ -15,6 +15,10 @@ def test_analysis_drops_particles_and_symbols_and_normalizes_spelling() -> None:
     assert analyze_query("申込みの取下げ") == analyze_query("申し込み取り下げ")
 
 
+def test_politeness_is_not_a_topic() -> None:
+    assert analyze_query("お医者さんに診てほしい") == ("医者", "見る")  # not 御 (お茶) nor さん
+
+
 def test_full_width_and_half_width_analyse_alike() -> None:
     assert analyze_query("ＡＩ") == analyze_query("AI")
 
