@@ -59,7 +59,7 @@ async def _evaluate(search: LegalSearch, name: str) -> dict[str, object]:
     }
 
 
-def _dense(spec_json: str | None) -> DenseRanking | None:
+def _dense(spec_json: str | None, weight: float) -> DenseRanking | None:
     """Search by meaning too, with the embedding model a ModelSpec JSON describes (as in settings)."""
     if spec_json is None:
         return None
@@ -71,7 +71,7 @@ def _dense(spec_json: str | None) -> DenseRanking | None:
     async def embed(texts: list[str], user_id: uuid.UUID | None = None, /) -> list[list[float]]:
         return (await provider.embed(texts)).vectors
 
-    return DenseRanking(spec.name, embed)
+    return DenseRanking(spec.name, embed, weight)
 
 
 async def _run(names: list[str], directory: Path, dense: DenseRanking | None) -> dict[str, object]:
@@ -104,14 +104,16 @@ def main() -> None:
                              '"provider": "openai-compatible", "model": "intfloat/multilingual-e5-large", '
                              '"base_url": "http://127.0.0.1:8080/v1"}: articles are embedded (once per --db) '
                              "and search fuses both rankings")
+    parser.add_argument("--embedding-weight", type=float, default=1.0,
+                        help="the embedding ranking's share of the fusion (setting legal_embedding_weight)")
     args = parser.parse_args()
     names = list(QUESTION_SETS) if args.set == "all" else [args.set]
     if args.db:
         args.db.mkdir(parents=True, exist_ok=True)
-        report = asyncio.run(_run(names, args.db, _dense(args.embedding_model)))
+        report = asyncio.run(_run(names, args.db, _dense(args.embedding_model, args.embedding_weight)))
     else:
         with tempfile.TemporaryDirectory() as directory:
-            report = asyncio.run(_run(names, Path(directory), _dense(args.embedding_model)))
+            report = asyncio.run(_run(names, Path(directory), _dense(args.embedding_model, args.embedding_weight)))
     print(json.dumps(report))
 
 

@@ -186,6 +186,7 @@ class Settings(BaseSettings):
     language: Literal["ja", "en"] = "ja"
     legal_sample: bool = True
     legal_embedding_model: str | None = None  # an embedding model of ``models``: legal search by meaning too
+    legal_embedding_weight: float = Field(default=1.0, gt=0, le=10)  # its ranking's share against the text's
     oidc_providers: list[OidcProvider] = Field(default_factory=list)
     saml_providers: list[SamlProvider] = Field(default_factory=list)
     scim_token: str | None = Field(default=None, repr=False, min_length=32)

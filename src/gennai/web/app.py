@@ -109,7 +109,9 @@ async def build_services(settings: Settings) -> Services:
 
 def _dense_ranking(settings: Settings, gateway: Gateway) -> DenseRanking | None:
     model = settings.legal_embedding_model
-    return None if model is None else DenseRanking(model, gateway_embedder(gateway, model, "legal.search"))
+    if model is None:
+        return None
+    return DenseRanking(model, gateway_embedder(gateway, model, "legal.search"), settings.legal_embedding_weight)
 
 
 async def embed_statutes(services: Services) -> None:

@@ -75,3 +75,19 @@ async def test_embeddings_find_what_words_do_not(db_sessions: Sessions) -> None:
     embedder.failing = True
     assert [(h.law_id, h.article) for h in await search.search("審査基準")] == lexical
     assert await search.search(NONSENSE) == []
+
+
+async def test_the_embedding_share_of_the_fusion_is_a_setting(db_sessions: Sessions) -> None:
+    await ingest_path(db_sessions, PROCEDURE)
+    embedder = PointingEmbedder()
+    await backfill(db_sessions, embedder, MODEL)
+    embedder.pointed["審査基準"] = await article_vector(db_sessions, PROCEDURE_ID, "35")
+    lexical = [h.article for h in await (await LegalSearch.load(db_sessions)).search("審査基準", limit=20)]
+
+    async def ranking(weight: float) -> list[str]:
+        search = await LegalSearch.load(db_sessions, DenseRanking(MODEL, embedder, weight))
+        return [h.article for h in await search.search("審査基準", limit=20)]
+
+    light, equal, heavy = await ranking(0.01), await ranking(1.0), await ranking(10.0)
+    assert light[:3] == lexical[:3]  # a tiny share leaves the text ranking's best alone
+    assert heavy.index("35") <= equal.index("35") and heavy.index("35") < 3

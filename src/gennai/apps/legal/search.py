@@ -83,10 +83,15 @@ _MAX_DEFINITION_SPAN = 4
 
 @dataclass(frozen=True)
 class DenseRanking:
-    """An embedding model whose stored article vectors also rank results; ``embed`` goes through the gateway."""
+    """An embedding model whose stored article vectors also rank results; ``embed`` goes through the gateway.
+
+    ``weight`` scales the embedding ranking's share of the fusion (1.0: equal to the text ranking's),
+    to be set from what ``bench/legal_retrieval.py --embedding-model`` measures for the model.
+    """
 
     model: str
     embed: EmbedFor
+    weight: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -372,8 +377,8 @@ class LegalSearch:
         ranked = await self._rerank(parsed, top_k(scores, max(limit, RERANK_DEPTH), mask), body)
         if asks_about_penalty(parsed.terms):
             ranked = self._penalties.promote(ranked, self._duty, mask)
-        if len(self._dense_positions):
-            ranked = _fuse(ranked, await self._dense_ranking(query, mask, caller))
+        if self.dense is not None and len(self._dense_positions):
+            ranked = _fuse(ranked, await self._dense_ranking(query, mask, caller), self.dense.weight)
         ranked = ranked[:limit]
         positions = list(dict.fromkeys([*direct, *(doc for doc, _ in ranked)]))[:limit]
         score_of = dict(ranked) | dict.fromkeys(direct, DIRECT_HIT_SCORE)
@@ -588,14 +593,14 @@ class LegalSearch:
         return references
 
 
-def _fuse(lexical: list[tuple[int, float]], dense: list[int]) -> list[tuple[int, float]]:
-    """Reciprocal rank fusion of the text ranking and the embedding ranking."""
+def _fuse(lexical: list[tuple[int, float]], dense: list[int], weight: float) -> list[tuple[int, float]]:
+    """Reciprocal rank fusion of the text ranking and the embedding ranking (weighted by ``weight``)."""
     if not dense:
         return lexical
     fused: dict[int, float] = {}
-    for ranking in ([position for position, _ in lexical], dense):
+    for ranking, share in (([position for position, _ in lexical], 1.0), (dense, weight)):
         for rank, position in enumerate(ranking, 1):
-            fused[position] = fused.get(position, 0.0) + 1.0 / (RRF_K + rank)
+            fused[position] = fused.get(position, 0.0) + share / (RRF_K + rank)
     return sorted(fused.items(), key=lambda pair: (-pair[1], pair[0]))
 
 
