@@ -205,7 +205,7 @@ def ingest_embeddings(
 
 async def _embed_statutes(settings: Settings, sessions: async_sessionmaker[AsyncSession], quiet: bool) -> str | None:
     """Backfill statute vectors through the gateway; what went wrong, or None."""
-    from gennai.apps.legal.vectors import backfill, gateway_embedder
+    from gennai.apps.legal.vectors import embed_statutes
     from gennai.gateway.base import ProviderError
     from gennai.gateway.registry import ModelRegistry
     from gennai.gateway.service import Gateway
@@ -216,8 +216,7 @@ async def _embed_statutes(settings: Settings, sessions: async_sessionmaker[Async
     models = ModelRegistry(settings)
     progress = None if quiet else lambda done, total: typer.echo(f"embedded {done}/{total}")
     try:
-        added = await backfill(sessions, gateway_embedder(Gateway(sessions, models, Guard()), model, "legal.index"),
-                               model, progress=progress)
+        added = await embed_statutes(sessions, Gateway(sessions, models, Guard()), model, progress=progress)
     except (ProviderError, ValueError) as failure:
         return f"embedding with {model} stopped: {failure}; run `gennai ingest embeddings` to resume"
     finally:

@@ -23,7 +23,7 @@ from gennai import __version__
 from gennai.apps.legal.ingest import ensure_sample_ingested
 from gennai.apps.legal.search import DenseRanking
 from gennai.apps.legal.service import LegalResearch
-from gennai.apps.legal.vectors import backfill, gateway_embedder
+from gennai.apps.legal.vectors import embed_statutes, gateway_embedder
 from gennai.chat.service import Chats, close_interrupted_answers
 from gennai.config import Settings
 from gennai.db.engine import create_engine, session_factory, transaction
@@ -114,7 +114,7 @@ def _dense_ranking(settings: Settings, gateway: Gateway) -> DenseRanking | None:
     return DenseRanking(model, gateway_embedder(gateway, model, "legal.search"), settings.legal_embedding_weight)
 
 
-async def embed_statutes(services: Services) -> None:
+async def _index_statutes(services: Services) -> None:
     """Embed the statutes that have no vector yet, then let search use them; runs beside the server.
 
     A failure (the embedding server down, another node embedding the same articles) leaves search
@@ -124,7 +124,7 @@ async def embed_statutes(services: Services) -> None:
     if model is None:
         return
     try:
-        added = await backfill(services.sessions, gateway_embedder(services.gateway, model, "legal.index"), model)
+        added = await embed_statutes(services.sessions, services.gateway, model)
     except (ProviderError, ValueError, SQLAlchemyError) as failure:
         log.warning("statutes not embedded with %s: %s", model, failure)
         return
@@ -138,7 +138,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = await build_services(settings)
         app.state.services = services
-        embedding = asyncio.create_task(embed_statutes(services))
+        embedding = asyncio.create_task(_index_statutes(services))
         try:
             yield
         finally:

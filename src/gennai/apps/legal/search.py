@@ -298,7 +298,7 @@ class LegalSearch:
         self._dense_positions, self._dense_matrix = positions[held], matrix[held]
 
     def _link_penalties(self, penalties: Sequence[tuple[int, str]]) -> None:
-        self._penalties = PenaltyLinks()
+        """Fill the links ``_build`` left empty, from the articles that may impose a penalty."""
         for provision_id, text in penalties:
             position = self._doc_position.get(provision_id)
             if position is not None:

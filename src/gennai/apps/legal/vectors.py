@@ -56,6 +56,13 @@ def gateway_embedder(gateway: Gateway, model: str, source: str) -> EmbedFor:
     return embed
 
 
+async def embed_statutes(
+    sessions: async_sessionmaker[AsyncSession], gateway: Gateway, model: str, *, progress: Progress | None = None
+) -> int:
+    """``backfill`` through the gateway as system work: statutes are public and embedded by no one."""
+    return await backfill(sessions, gateway_embedder(gateway, model, "legal.index"), model, progress=progress)
+
+
 def embedding_text(law_title: str, caption: str, path_titles: Sequence[str], text: str) -> str:
     """What is embedded for an article: the statute and outline say what it is about, then its caption and text.
 
