@@ -20,6 +20,7 @@ QUESTION_SETS = {
     "heldout": REPO / "bench" / "legal" / "heldout.jsonl",  # written blind; its misses were read on 2026-11-29
     "fresh": REPO / "bench" / "legal" / "fresh.jsonl",  # written without running search; misses read later
     "blind": REPO / "bench" / "legal" / "blind.jsonl",  # written last without running search; never tuned on
+    "blind2": REPO / "bench" / "legal" / "blind2.jsonl",  # written by a helper who saw neither search nor glossaries
 }
 DEVSET = QUESTION_SETS["dev"]
 

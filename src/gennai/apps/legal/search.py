@@ -51,6 +51,7 @@ from gennai.apps.legal.penalties import PENALTY_CLAUSE, PenaltyLinks, asks_about
 from gennai.apps.legal.provisions import LawRecord
 from gennai.apps.legal.store import LawStore, StoredArticle, paragraph_from_json
 from gennai.apps.legal.tables import LawRow, ProvisionRow, RevisionRow, VectorRow, indexed_article
+from gennai.apps.legal.topics import topical_titles
 from gennai.apps.legal.vectors import EmbedFor, load_vectors
 from gennai.apps.legal.vocabulary import expand_query
 from gennai.gateway.base import ProviderError
@@ -74,6 +75,7 @@ RERANK_DEPTH = 50  # first-stage candidates rescored with their best passage
 PASSAGE_WEIGHT = 0.5
 PASSAGE_WINDOW = 50  # tokens: about one paragraph or a few items
 NAMED_LAW_STEM_BONUS = 15.0  # a query saying 国家公務員 (not 国家公務員法) leans towards 国家公務員法
+TOPIC_BONUS = 8.0  # a query saying 市営住宅 leans towards 公営住宅法 (``topics``), less than naming it would
 COMMON_STEM_SHARE = 0.002  # an abbreviation stem in more than this share of articles is an ordinary word
 DENSE_DEPTH = 50  # articles the embedding ranking contributes
 RRF_K = 60  # reciprocal rank fusion's usual constant: ranks past a few dozen count little
@@ -149,6 +151,7 @@ class _Query:
 
     named: list[int]  # statutes named by title or abbreviation
     stemmed: list[int]  # statutes named by their title without 法 (国家公務員)
+    topical: list[int]  # statutes whose topic words the query says (市営住宅: 公営住宅法)
     named_terms: set[str]  # the words of those titles
     terms: list[str]
     weights: list[float]
@@ -244,6 +247,7 @@ class LegalSearch:
         self._laws = laws
         self._law_index = dict(law_index)
         self._names = sorted(names.items(), key=lambda pair: -len(pair[0]))
+        self._name_index = names
         self._parser = CitationParser(titles=[n for n, _ in self._names])
         revision_index = {pk: i for i, (pk, _, _) in enumerate(revisions)}
         revision_law = np.array([self._law_index.get(law_id, -1) for _, law_id, _ in revisions], dtype=np.int32)
@@ -469,10 +473,13 @@ class LegalSearch:
     def _query(self, query: str) -> _Query:
         named, rest = self._named_laws(query)
         stemmed = list(dict.fromkeys(law for stem, law in self._stems if stem in rest))  # a statute counts once
+        said = {*named, *stemmed}
+        held = (self._name_index.get(title) for title in topical_titles(rest))
+        topical = [law for law in dict.fromkeys(held) if law is not None and law not in said]
         named_terms = {t for law in [*named, *stemmed] for t in analyze(self._laws[law].title)}
         terms, weights = expand_query(query)
         weights = [NAMED_LAW_TERM_WEIGHT if t in named_terms else w for t, w in zip(terms, weights, strict=True)]
-        return _Query(named, stemmed, named_terms, terms, weights)
+        return _Query(named, stemmed, topical, named_terms, terms, weights)
 
     def _scores(self, parsed: _Query) -> tuple[FloatArray, FloatArray]:
         """Every article's score, and the body-text BM25 part of it."""
@@ -482,14 +489,17 @@ class LegalSearch:
         scores += CAPTION_WEIGHT * self._captions.scores(terms, weights)
         scores += OUTLINE_WEIGHT * self._outline.scores(terms, weights)
         scores += CAPTION_COVERAGE_BONUS * self._captions.coverage(terms)
-        topical = [t for t in terms if t not in named_terms]
-        if self._laws and topical:
-            title_scores = self._titles.scores(topical)
+        subject = [t for t in terms if t not in named_terms]
+        if self._laws and subject:
+            title_scores = self._titles.scores(subject)
             scores += TITLE_WEIGHT * title_scores[self._doc_law] * (scores > 0)
-        for law in parsed.named:
-            scores += NAMED_LAW_BONUS * ((self._doc_law == law) & (scores > 0))
-        for law in parsed.stemmed:
-            scores += NAMED_LAW_STEM_BONUS * ((self._doc_law == law) & (scores > 0))
+        for laws, bonus in (
+            (parsed.named, NAMED_LAW_BONUS),
+            (parsed.stemmed, NAMED_LAW_STEM_BONUS),
+            (parsed.topical, TOPIC_BONUS),
+        ):
+            for law in laws:
+                scores += bonus * ((self._doc_law == law) & (scores > 0))
         for position in self._defined(terms):
             scores[position] += DEFINITION_BONUS
         return scores, body

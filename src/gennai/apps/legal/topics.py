@@ -1,0 +1,49 @@
+"""Topic words that point a question to a statute it does not name: 市営住宅 → 公営住宅法, 戸別訪問 → 公職選挙法.
+
+Half of the questions text ranking misses on unseen sets fail on the statute, not on the article:
+「買った家電が発火した。メーカーに賠償を求められるか」 shares no word with 製造物責任法, and the
+words it does share (損害, 賠償) are in hundreds of statutes. ``resources/law_topics.json`` lists, per
+official title, the everyday words, jargon and nicknames that mark a question as being about that
+statute (our own list, kept as data like the glossary in ``vocabulary``). Search gives the articles
+of a statute whose topic a question mentions a bonus smaller than naming the statute would.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from functools import cache
+from importlib import resources
+
+TOPICS_FILE = "resources/law_topics.json"
+
+
+@cache
+def topic_words() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(topic word, the official titles it points to), longest word first; keys starting with _ are notes."""
+    raw: dict[str, list[str]] = json.loads(
+        resources.files("gennai.apps.legal").joinpath(TOPICS_FILE).read_text("utf-8")
+    )
+    index: dict[str, list[str]] = {}
+    for title, words in raw.items():
+        if title.startswith("_"):
+            continue
+        for word in words:
+            titles = index.setdefault(unicodedata.normalize("NFKC", word), [])
+            if title not in titles:
+                titles.append(title)
+    return tuple(sorted(((word, tuple(titles)) for word, titles in index.items()), key=lambda pair: -len(pair[0])))
+
+
+def topical_titles(query: str) -> list[str]:
+    """The titles of the statutes whose topic words ``query`` (NFKC) contains, each once.
+
+    A longer word covers the shorter words inside it, so 市営住宅 does not also count as 住宅.
+    """
+    found: list[str] = []
+    rest = query
+    for word, titles in topic_words():
+        if word in rest:
+            rest = rest.replace(word, "　")
+            found.extend(title for title in titles if title not in found)
+    return found
