@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import threading
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
+from typing import TypeVar
 
 from sudachipy import Dictionary, SplitMode
 
@@ -103,3 +104,21 @@ def analyze_query(query: str) -> tuple[str, ...]:
     if not tokens and 0 < len(query.strip()) <= 2:
         return (unicodedata.normalize("NFKC", query.strip()),)
     return topical or tokens
+
+
+Found = TypeVar("Found")
+
+
+def longest_matches(text: str, entries: Iterable[tuple[str, Found]]) -> tuple[list[Found], str]:
+    """The values of the words ``text`` contains, and ``text`` with those words blanked out.
+
+    ``entries`` come longest word first, and a word found is blanked out before shorter words are
+    looked for, so 市営住宅 is not also read as 住宅 and 行政手続法 not also as 行政.
+    """
+    found: list[Found] = []
+    rest = text
+    for word, value in entries:
+        if word in rest:
+            found.append(value)
+            rest = rest.replace(word, "　")
+    return found, rest

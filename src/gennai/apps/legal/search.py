@@ -55,7 +55,7 @@ from gennai.apps.legal.topics import topical_titles
 from gennai.apps.legal.vectors import EmbedFor, load_vectors
 from gennai.apps.legal.vocabulary import expand_query
 from gennai.gateway.base import ProviderError
-from gennai.search.analysis import analyze, analyze_query
+from gennai.search.analysis import analyze, analyze_query, longest_matches
 from gennai.search.index import BM25Index, BoolArray, FloatArray, top_k
 
 log = logging.getLogger(__name__)
@@ -506,13 +506,7 @@ class LegalSearch:
 
     def _named_laws(self, query: str) -> tuple[list[int], str]:
         """Statutes the query names by title or abbreviation (longest first), and the query without them."""
-        found: list[int] = []
-        rest = query
-        for name, law in self._names:
-            if len(name) >= 2 and name in rest:
-                found.append(law)
-                rest = rest.replace(name, "　")
-        return found, rest
+        return longest_matches(query, ((name, law) for name, law in self._names if len(name) >= 2))
 
     def _defined(self, terms: Sequence[str]) -> list[int]:
         positions: list[int] = []

@@ -15,6 +15,8 @@ import unicodedata
 from functools import cache
 from importlib import resources
 
+from gennai.search.analysis import longest_matches
+
 TOPICS_FILE = "resources/law_topics.json"
 
 
@@ -40,10 +42,5 @@ def topical_titles(query: str) -> list[str]:
 
     A longer word covers the shorter words inside it, so 市営住宅 does not also count as 住宅.
     """
-    found: list[str] = []
-    rest = query
-    for word, titles in topic_words():
-        if word in rest:
-            rest = rest.replace(word, "　")
-            found.extend(title for title in titles if title not in found)
-    return found
+    matched, _ = longest_matches(query, topic_words())
+    return list(dict.fromkeys(title for titles in matched for title in titles))
