@@ -21,6 +21,7 @@ QUESTION_SETS = {
     "fresh": REPO / "bench" / "legal" / "fresh.jsonl",  # written without running search; misses read later
     "blind": REPO / "bench" / "legal" / "blind.jsonl",  # written last without running search; never tuned on
     "blind2": REPO / "bench" / "legal" / "blind2.jsonl",  # written by a helper who saw neither search nor glossaries
+    "blind3": REPO / "bench" / "legal" / "blind3.jsonl",  # the same, written after the second glossary was drafted
 }
 DEVSET = QUESTION_SETS["dev"]
 

@@ -118,7 +118,34 @@ def longest_matches(text: str, entries: Iterable[tuple[str, Found]]) -> tuple[li
     found: list[Found] = []
     rest = text
     for word, value in entries:
-        if word in rest:
+        blanked = blank_word(rest, word)
+        if blanked is not None:
             found.append(value)
-            rest = rest.replace(word, "　")
+            rest = blanked
     return found, rest
+
+
+def blank_word(text: str, word: str) -> str | None:
+    """``text`` with each occurrence of ``word`` blanked out, or None where it does not occur as a word.
+
+    Kanji compounds nest (残業 is the topic of 残業代), but katakana words do not: スト (a strike) is
+    not in テスト, コスト or リスト. So an occurrence that a longer katakana word runs into is skipped.
+    """
+    pieces: list[str] = []
+    start = 0
+    found = False
+    while (at := text.find(word, start)) >= 0:
+        end = at + len(word)
+        inside = (_katakana(word[0]) and at > 0 and _katakana(text[at - 1])) or (
+            _katakana(word[-1]) and end < len(text) and _katakana(text[end])
+        )
+        pieces.append(text[start:at] + (word if inside else "　"))
+        found = found or not inside
+        start = end
+    pieces.append(text[start:])
+    return "".join(pieces) if found else None
+
+
+def _katakana(char: str) -> bool:
+    """Katakana and the long-vowel mark ー, which belongs to katakana words; not the separator ・."""
+    return "\u30a1" <= char <= "\u30fc" and char != "・"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gennai.search.analysis import analyze, analyze_query
+from gennai.search.analysis import analyze, analyze_query, longest_matches
 from gennai.search.index import BM25Index, top_k
 
 
@@ -32,6 +32,13 @@ def test_short_and_huge_queries() -> None:
 
 def test_long_text_is_analysed_in_chunks() -> None:
     assert len(analyze("行政手続" * 20_000)) >= 20_000
+
+
+def test_longest_matches_read_each_word_once_and_never_inside_a_longer_katakana_word() -> None:
+    entries = [("市営住宅", "housing"), ("ドローン", "drone"), ("住宅", "house"), ("スト", "strike")]
+    assert longest_matches("市営住宅のドローン", entries) == (["housing", "drone"], "　の　")
+    assert longest_matches("テストのコスト・スト", entries)[0] == ["strike"]
+    assert longest_matches("ドローンズ", entries)[0] == []
 
 
 def test_bm25_ranks_the_document_about_the_query_first() -> None:

@@ -32,6 +32,11 @@ def test_a_one_character_word_is_never_found_inside_another() -> None:
     assert "医薬品" not in _expansions("薬剤師の免許")
 
 
+def test_a_katakana_word_is_never_found_inside_a_longer_one() -> None:
+    assert "争議" in _expansions("公務員がストをしてよいか")
+    assert "争議" not in _expansions("システムのテスト費用とコスト")
+
+
 def test_a_negation_is_not_read_as_its_verb() -> None:
     assert "非課税" in _expansions("消費税がかからない取引")
     assert "非課税" not in _expansions("消費税がかかる取引")

@@ -13,7 +13,7 @@ import json
 from functools import lru_cache
 from importlib import resources
 
-from gennai.search.analysis import analyze_query, morphemes, query_tokens
+from gennai.search.analysis import analyze_query, blank_word, morphemes, query_tokens
 
 EXPANSION_WEIGHT = 0.7
 
@@ -36,15 +36,17 @@ def expand_query(query: str) -> tuple[list[str], list[float]]:
     Longer words are looked for first and what they cover is not read again, so いつまで (a deadline)
     does not also count as いつ (a time). A word of two or more characters is found as written; any
     word also by its normalized token (もらえる meets もらう), so that a one-character word such as 薬
-    is found only as a word of its own, never inside 薬剤師.
+    is found only as a word of its own, never inside 薬剤師; a katakana word is never found inside a
+    longer one (スト is not in テスト).
     """
     terms = list(analyze_query(query))
     weights = [1.0] * len(terms)
     rest = query
     said = set(query_tokens(query)[0])
     for word, expansion in _longest_first():
-        if len(word) > 1 and word in rest:
-            rest = rest.replace(word, "　")
+        blanked = blank_word(rest, word) if len(word) > 1 else None
+        if blanked is not None:
+            rest = blanked
         elif _single_token(word) not in said:
             continue
         else:
