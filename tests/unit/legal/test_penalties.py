@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from gennai.apps.legal.numerals import article_nums_in
-from gennai.apps.legal.penalties import PenaltyLinks, asks_about_penalty, cited_own_articles, is_penalty
+from gennai.apps.legal.penalties import PenaltyLinks, asks_about_penalty, is_penalty
 
 WORKING_HOURS_PENALTY = (
     "次の各号のいずれかに該当する者は、六箇月以下の懲役又は三十万円以下の罰金に処する。"
@@ -25,11 +25,6 @@ def test_a_penalty_imposes_a_sanction() -> None:
     assert is_penalty("五年以下の拘禁刑若しくは千万円以下の罰金に処し、又はこれを併科する。")
     assert not is_penalty("使用者は、労働者に、休憩時間を除き一週間について四十時間を超えて、労働させてはならない。")
     assert not is_penalty("前項の規定により処分に処する")  # no sanction named
-
-
-def test_only_the_statutes_own_articles_are_linked() -> None:
-    text = "労働者派遣法第四十四条第二項又は第十条の規定に違反した者は、三十万円以下の罰金に処する。"
-    assert cited_own_articles(text) == {"10"}
 
 
 def test_penalty_words_in_a_query() -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 
-from gennai.apps.legal.numerals import article_nums_in
+from gennai.apps.legal.centrality import cited_own_articles
 from gennai.search.index import BoolArray
 
 # A penalty provision imposes one: 「…に処する」 (or 「…に処し、又はこれを併科する」) after 懲役, 禁錮,
@@ -24,8 +24,6 @@ _SANCTION = re.compile(r"(懲役|禁錮|拘禁刑|罰金|科料|過料)")
 PENALTY_WORDS = frozenset(
     {"罰則", "罰金", "刑罰", "懲役", "拘禁", "拘禁刑", "禁錮", "処罰", "罰", "罰する", "過料", "科料"}
 )
-# A label right after these names an article of another statute (…法第十条, 同令第三条, 規則第二条).
-_OTHER_STATUTE_END = ("法", "令", "則", "約")
 DUTIES_READ = 10  # the best candidates whose penalties are looked up
 MARGIN = 1e-3  # a penalty article goes just above the duty it punishes
 
@@ -37,11 +35,6 @@ def is_penalty(text: str) -> bool:
 
 def asks_about_penalty(tokens: Iterable[str]) -> bool:
     return any(token in PENALTY_WORDS for token in tokens)
-
-
-def cited_own_articles(text: str) -> set[str]:
-    """The article numbers a penalty provision cites within its own statute."""
-    return {num for start, num in article_nums_in(text) if not text[:start].endswith(_OTHER_STATUTE_END)}
 
 
 class PenaltyLinks:

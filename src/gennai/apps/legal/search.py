@@ -12,7 +12,8 @@ Ranking = BM25 over article text + BM25 over the caption (見出し, strongly) a
 titles (章・節, each word once, weakly: they are shared by many articles) + a bonus for the share of
 the caption the query states + a bonus for the statute a query names (行政手続法, 個情法) or whose
 title it overlaps + a bonus for the article defining a term the query contains (「…」とは,
-「…」という。). The best 50 are then rescored with
+「…」という。) + a prior for the articles the rest of their statute keeps citing (``centrality``).
+The best 50 are then rescored with
 their best passage, so that a long article (a list of items) is not lost to its length. Question
 words (何, どのような, 教えて) are dropped from queries, and everyday words bring the statute words
 for them (``vocabulary``). A question about a penalty puts the penalty articles citing the best
@@ -44,10 +45,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gennai.apps.legal.aliases import alias_index
+from gennai.apps.legal.centrality import citation_prior
 from gennai.apps.legal.citations import Citation, CitationContext, CitationParser
 from gennai.apps.legal.model import Article, Heading, num_covers, paragraph_text
 from gennai.apps.legal.numerals import article_label, paragraph_label
-from gennai.apps.legal.penalties import PENALTY_CLAUSE, PenaltyLinks, asks_about_penalty
+from gennai.apps.legal.penalties import PenaltyLinks, asks_about_penalty
 from gennai.apps.legal.provisions import LawRecord
 from gennai.apps.legal.store import LawStore, StoredArticle, paragraph_from_json
 from gennai.apps.legal.tables import LawRow, ProvisionRow, RevisionRow, VectorRow, indexed_article
@@ -76,6 +78,7 @@ PASSAGE_WEIGHT = 0.5
 PASSAGE_WINDOW = 50  # tokens: about one paragraph or a few items
 NAMED_LAW_STEM_BONUS = 15.0  # a query saying 国家公務員 (not 国家公務員法) leans towards 国家公務員法
 TOPIC_BONUS = 8.0  # a query saying 市営住宅 leans towards 公営住宅法 (``topics``), less than naming it would
+CENTRALITY_WEIGHT = 3.0  # per log(1 + citations from the statute's own articles), see ``centrality``
 COMMON_STEM_SHARE = 0.002  # an abbreviation stem in more than this share of articles is an ordinary word
 DENSE_DEPTH = 50  # articles the embedding ranking contributes
 RRF_K = 60  # reciprocal rank fusion's usual constant: ranks past a few dozen count little
@@ -172,7 +175,7 @@ class LegalSearch:
         self.store = LawStore(sessions)
         self.dense = dense
         self._fingerprint: tuple[int, int, int] | None = None
-        self._build([], [], {}, [], [], [])
+        self._build([], [], {}, [], [])
         self._dense_positions = np.zeros(0, dtype=np.int64)
         self._dense_matrix: FloatArray = np.zeros((0, 0), dtype=np.float32)
 
@@ -203,23 +206,10 @@ class LegalSearch:
                         ProvisionRow.caption,
                         ProvisionRow.path,
                         ProvisionRow.terms,
+                        ProvisionRow.text,
                     )
                     .where(indexed_article())
                     .order_by(ProvisionRow.id)
-                )
-            ).all()
-            definitions = (
-                await session.execute(
-                    select(ProvisionRow.id, ProvisionRow.text).where(
-                        ProvisionRow.part == "main", ProvisionRow.text.contains("」")
-                    )
-                )
-            ).all()
-            penalties = (
-                await session.execute(
-                    select(ProvisionRow.id, ProvisionRow.text).where(
-                        ProvisionRow.part == "main", ProvisionRow.text.contains(PENALTY_CLAUSE)
-                    )
                 )
             ).all()
         law_index = {law_id: i for i, (law_id, *_rest) in enumerate(laws)}
@@ -229,8 +219,7 @@ class LegalSearch:
                 if name:
                     names[unicodedata.normalize("NFKC", name)] = i
         infos = [_LawInfo(law_id, title, law_type) for law_id, title, law_type, _ in laws]
-        self._build(infos, list(revisions), names, rows, definitions, list(law_index.items()))
-        self._link_penalties(penalties)
+        self._build(infos, list(revisions), names, rows, list(law_index.items()))
         await self._load_vectors()
         self._fingerprint = fingerprint
         return True
@@ -240,8 +229,7 @@ class LegalSearch:
         laws: list[_LawInfo],
         revisions: Sequence[tuple[int, str, date | None]],
         names: dict[str, int],
-        rows: Sequence[tuple[int, int, str, str, str, str]],
-        definitions: Sequence[tuple[int, str]],
+        rows: Sequence[tuple[int, int, str, str, str, str, str]],
         law_index: list[tuple[str, int]],
     ) -> None:
         self._laws = laws
@@ -258,7 +246,7 @@ class LegalSearch:
         body_terms: list[str] = []
         caption_terms: list[list[str]] = []
         outline_terms: list[list[str]] = []
-        for provision_id, revision_pk, article_num, caption, path_json, terms in rows:
+        for provision_id, revision_pk, article_num, caption, path_json, terms, _text in rows:
             revision = revision_index[revision_pk]
             path = tuple(Heading(**h) for h in json.loads(path_json))
             docs.append(_Doc(provision_id, int(revision_law[revision]), revision, article_num, caption, path))
@@ -282,15 +270,16 @@ class LegalSearch:
         self._stems = self._law_stems(laws)
         self._definitions: dict[str, list[int]] = {}
         keys: dict[str, str] = {}
-        for provision_id, text in definitions:
-            position = self._doc_position.get(provision_id)
-            if position is None:
-                continue
+        for position, row in enumerate(rows):
+            text = row[-1]
+            self._penalties.add(position, docs[position].law, text)
             for term in set(_DEFINITION.findall(text)):
                 if term not in keys:
                     keys[term] = "".join(analyze(term))
                 if keys[term]:
                     self._definitions.setdefault(keys[term], []).append(position)
+        texts = ((position, row[-1]) for position, row in enumerate(rows))
+        self._centrality = citation_prior([(doc.revision, doc.article_num) for doc in docs], texts)
 
     async def _load_vectors(self) -> None:
         """The stored vectors of the indexed articles, rows aligned with ``_dense_positions``."""
@@ -300,13 +289,6 @@ class LegalSearch:
         positions = np.array([self._doc_position.get(int(i), -1) for i in ids], dtype=np.int64)
         held = positions >= 0
         self._dense_positions, self._dense_matrix = positions[held], matrix[held]
-
-    def _link_penalties(self, penalties: Sequence[tuple[int, str]]) -> None:
-        """Fill the links ``_build`` left empty, from the articles that may impose a penalty."""
-        for provision_id, text in penalties:
-            position = self._doc_position.get(provision_id)
-            if position is not None:
-                self._penalties.add(position, self._docs[position].law, text)
 
     def _law_stems(self, laws: list[_LawInfo]) -> list[tuple[str, int]]:
         """Statute names without 法, longest first: 国家公務員(法), and abbreviations such as 労基(法), 国保(法).
@@ -500,6 +482,7 @@ class LegalSearch:
         ):
             for law in laws:
                 scores += bonus * ((self._doc_law == law) & (scores > 0))
+        scores += CENTRALITY_WEIGHT * self._centrality * (scores > 0)
         for position in self._defined(terms):
             scores[position] += DEFINITION_BONUS
         return scores, body
