@@ -6,7 +6,8 @@ import math
 
 import pytest
 
-from gennai.apps.legal.centrality import citation_prior, cited_own_articles
+from gennai.apps.legal.centrality import citation_prior, cited_own_articles, statute_prior
+from gennai.apps.legal.citations import law_numbers_in
 
 
 def test_only_the_statutes_own_articles_are_cited() -> None:
@@ -25,3 +26,20 @@ def test_an_article_counts_each_other_article_citing_it_once_within_its_revision
     ]
     prior = citation_prior(articles, texts)
     assert prior.tolist() == pytest.approx([math.log(3), math.log(2), 0.0, math.log(2), 0.0])
+
+
+def test_law_numbers_are_read_in_statute_spelling() -> None:
+    text = "地方自治法（昭和二十二年法律第六十七号）第二条及び平成15年法律第57号"
+    assert law_numbers_in(text) == {"昭和二十二年法律第六十七号", "平成十五年法律第五十七号"}
+
+
+def test_a_statute_counts_each_other_statute_citing_it_once() -> None:
+    numbers = ["昭和二十二年法律第六十七号", "平成五年法律第八十八号", "昭和二十三年法律第百二十二号"]
+    texts = [
+        (0, "昭和二十二年法律第六十七号の規定"),  # a statute citing itself is no link
+        (1, "地方自治法（昭和二十二年法律第六十七号）"),
+        (1, "地方自治法（昭和二十二年法律第六十七号）第二百四十五条"),  # the same statute again
+        (2, "地方自治法（昭和二十二年法律第六十七号）、行政手続法（平成五年法律第八十八号）"),
+        (2, "令和九年法律第一号"),  # a statute not held
+    ]
+    assert statute_prior(numbers, texts).tolist() == pytest.approx([math.log(3), math.log(2), 0.0])

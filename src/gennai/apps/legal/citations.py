@@ -149,6 +149,11 @@ def normalize_law_num(match: re.Match[str]) -> str:
     return f"{era}{year_text}年{kind}第{to_kanji(parse_number(number))}号"
 
 
+def law_numbers_in(text: str) -> set[str]:
+    """The law numbers ``text`` mentions (平成15年法律第57号), in the statute spelling."""
+    return {normalize_law_num(match) for match in _LAW_NUM.finditer(text)}
+
+
 # --- the chain of levels after a law -----------------------------------------------------------
 
 

@@ -12,7 +12,8 @@ Ranking = BM25 over article text + BM25 over the caption (見出し, strongly) a
 titles (章・節, each word once, weakly: they are shared by many articles) + a bonus for the share of
 the caption the query states + a bonus for the statute a query names (行政手続法, 個情法) or whose
 title it overlaps + a bonus for the article defining a term the query contains (「…」とは,
-「…」という。) + a prior for the articles the rest of their statute keeps citing (``centrality``).
+「…」という。) + a prior for the articles the rest of their statute keeps citing and the statutes
+other statutes keep citing (``centrality``).
 The best 50 are then rescored with
 their best passage, so that a long article (a list of items) is not lost to its length. Question
 words (何, どのような, 教えて) are dropped from queries, and everyday words bring the statute words
@@ -45,7 +46,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gennai.apps.legal.aliases import alias_index
-from gennai.apps.legal.centrality import citation_prior
+from gennai.apps.legal.centrality import citation_prior, statute_prior
 from gennai.apps.legal.citations import Citation, CitationContext, CitationParser
 from gennai.apps.legal.model import Article, Heading, num_covers, paragraph_text
 from gennai.apps.legal.numerals import article_label, paragraph_label
@@ -79,6 +80,7 @@ PASSAGE_WINDOW = 50  # tokens: about one paragraph or a few items
 NAMED_LAW_STEM_BONUS = 15.0  # a query saying 国家公務員 (not 国家公務員法) leans towards 国家公務員法
 TOPIC_BONUS = 8.0  # a query saying 市営住宅 leans towards 公営住宅法 (``topics``), less than naming it would
 CENTRALITY_WEIGHT = 3.0  # per log(1 + citations from the statute's own articles), see ``centrality``
+STATUTE_CITED_WEIGHT = 1.0  # per log(1 + other statutes citing the article's statute)
 COMMON_STEM_SHARE = 0.002  # an abbreviation stem in more than this share of articles is an ordinary word
 DENSE_DEPTH = 50  # articles the embedding ranking contributes
 RRF_K = 60  # reciprocal rank fusion's usual constant: ranks past a few dozen count little
@@ -165,6 +167,7 @@ class _LawInfo:
     law_id: str
     title: str
     law_type: str
+    law_num: str  # 昭和二十二年法律第六十七号
 
 
 class LegalSearch:
@@ -192,7 +195,9 @@ class LegalSearch:
             if fingerprint == self._fingerprint:
                 return False
             laws = (
-                await session.execute(select(LawRow.law_id, LawRow.title, LawRow.law_type, LawRow.abbreviations))
+                await session.execute(
+                    select(LawRow.law_id, LawRow.title, LawRow.law_type, LawRow.abbreviations, LawRow.law_num)
+                )
             ).all()
             revisions = (
                 await session.execute(select(RevisionRow.id, RevisionRow.law_id, RevisionRow.in_force_from))
@@ -214,11 +219,11 @@ class LegalSearch:
             ).all()
         law_index = {law_id: i for i, (law_id, *_rest) in enumerate(laws)}
         names: dict[str, int] = {}
-        for i, (_law_id, title, _type, abbreviations) in enumerate(laws):
+        for i, (_law_id, title, _type, abbreviations, _number) in enumerate(laws):
             for name in [title, *abbreviations.split("\n"), *alias_index().get(title, ())]:  # new aliases too
                 if name:
                     names[unicodedata.normalize("NFKC", name)] = i
-        infos = [_LawInfo(law_id, title, law_type) for law_id, title, law_type, _ in laws]
+        infos = [_LawInfo(law_id, title, law_type, number) for law_id, title, law_type, _, number in laws]
         self._build(infos, list(revisions), names, rows, list(law_index.items()))
         await self._load_vectors()
         self._fingerprint = fingerprint
@@ -270,16 +275,19 @@ class LegalSearch:
         self._stems = self._law_stems(laws)
         self._definitions: dict[str, list[int]] = {}
         keys: dict[str, str] = {}
-        for position, row in enumerate(rows):
-            text = row[-1]
+        texts = [row[-1] for row in rows]
+        for position, text in enumerate(texts):
             self._penalties.add(position, docs[position].law, text)
             for term in set(_DEFINITION.findall(text)):
                 if term not in keys:
                     keys[term] = "".join(analyze(term))
                 if keys[term]:
                     self._definitions.setdefault(keys[term], []).append(position)
-        texts = ((position, row[-1]) for position, row in enumerate(rows))
-        self._centrality = citation_prior([(doc.revision, doc.article_num) for doc in docs], texts)
+        articles = citation_prior([(doc.revision, doc.article_num) for doc in docs], enumerate(texts))
+        statutes = statute_prior(
+            [law.law_num for law in laws], ((doc.law, text) for doc, text in zip(docs, texts, strict=True))
+        )
+        self._prior = CENTRALITY_WEIGHT * articles + STATUTE_CITED_WEIGHT * statutes[self._doc_law]
 
     async def _load_vectors(self) -> None:
         """The stored vectors of the indexed articles, rows aligned with ``_dense_positions``."""
@@ -482,7 +490,7 @@ class LegalSearch:
         ):
             for law in laws:
                 scores += bonus * ((self._doc_law == law) & (scores > 0))
-        scores += CENTRALITY_WEIGHT * self._centrality * (scores > 0)
+        scores += self._prior * (scores > 0)
         for position in self._defined(terms):
             scores[position] += DEFINITION_BONUS
         return scores, body

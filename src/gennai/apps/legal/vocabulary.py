@@ -43,15 +43,15 @@ def expand_query(query: str) -> tuple[list[str], list[float]]:
     weights = [1.0] * len(terms)
     rest = query
     said = set(query_tokens(query)[0])
-    for word, expansion in _longest_first():
+    for word, token, expansion in _longest_first():
         blanked = blank_word(rest, word) if len(word) > 1 else None
         if blanked is not None:
             rest = blanked
-        elif _single_token(word) not in said:
+        elif token not in said:
             continue
         else:
             said = set(query_tokens(rest)[0])
-            if _single_token(word) not in said:
+            if token not in said:
                 continue
         for term in analyze_query(expansion):
             if term not in terms:
@@ -61,11 +61,12 @@ def expand_query(query: str) -> tuple[list[str], list[float]]:
 
 
 @lru_cache(maxsize=1)
-def _longest_first() -> list[tuple[str, str]]:
-    return sorted(everyday_terms().items(), key=lambda pair: -len(pair[0]))
+def _longest_first() -> list[tuple[str, str | None, str]]:
+    """(word, its single token, expansion), longest word first; tokens read once, not per query."""
+    pairs = sorted(everyday_terms().items(), key=lambda pair: -len(pair[0]))
+    return [(word, _single_token(word), expansion) for word, expansion in pairs]
 
 
-@lru_cache(maxsize=256)
 def _single_token(word: str) -> str | None:
     """The normalized form of a one-morpheme word; None for a word Sudachi splits (いつ+まで, 掛から+ない)."""
     tokens = morphemes(word)
