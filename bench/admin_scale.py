@@ -44,9 +44,16 @@ async def seed(url: str, users: int, teams: int) -> uuid.UUID:
     await upgrade(engine)
     now = datetime.now(UTC)
     organisations = [{"id": uuid.uuid4(), "code": code, "name": code, "created_at": now} for code in ORGANISATIONS]
-    team_rows = [{"id": uuid.uuid4(), "organisation_id": organisations[n % len(organisations)]["id"],
-                  "code": f"{organisations[n % len(organisations)]['code']}-team-{n:04d}", "name": f"第{n}課",
-                  "created_at": now} for n in range(teams)]
+    team_rows = [
+        {
+            "id": uuid.uuid4(),
+            "organisation_id": organisations[n % len(organisations)]["id"],
+            "code": f"{organisations[n % len(organisations)]['code']}-team-{n:04d}",
+            "name": f"第{n}課",
+            "created_at": now,
+        }
+        for n in range(teams)
+    ]
     admin_id = uuid.uuid4()
     async with engine.begin() as connection:
         await connection.execute(insert(Organisation), organisations)
@@ -56,12 +63,26 @@ async def seed(url: str, users: int, teams: int) -> uuid.UUID:
             for n in range(start, min(start + CHUNK, users)):
                 organisation = organisations[n % len(organisations)]
                 user_id = admin_id if n == 0 else uuid.uuid4()
-                batch.append({"id": user_id, "email": f"user{n:06d}@{organisation['code']}.example.go.jp",
-                              "display_name": f"{FAMILY[n % len(FAMILY)]} {GIVEN[(n // 12) % len(GIVEN)]}{n}",
-                              "is_active": True, "role": "system_admin" if n == 0 else "user",
-                              "organisation_id": organisation["id"], "created_at": now})
-                members.append({"team_id": team_rows[n % teams]["id"], "user_id": user_id,
-                                "role": "admin" if n < teams else "member", "source": "scim", "created_at": now})
+                batch.append(
+                    {
+                        "id": user_id,
+                        "email": f"user{n:06d}@{organisation['code']}.example.go.jp",
+                        "display_name": f"{FAMILY[n % len(FAMILY)]} {GIVEN[(n // 12) % len(GIVEN)]}{n}",
+                        "is_active": True,
+                        "role": "system_admin" if n == 0 else "user",
+                        "organisation_id": organisation["id"],
+                        "created_at": now,
+                    }
+                )
+                members.append(
+                    {
+                        "team_id": team_rows[n % teams]["id"],
+                        "user_id": user_id,
+                        "role": "admin" if n < teams else "member",
+                        "source": "scim",
+                        "created_at": now,
+                    }
+                )
             await connection.execute(insert(User), batch)
             await connection.execute(insert(Membership), members)
     if engine.dialect.name == "postgresql":
@@ -72,9 +93,14 @@ async def seed(url: str, users: int, teams: int) -> uuid.UUID:
 
 
 async def measure(url: str, data_dir: Path, admin_id: uuid.UUID, teams: list[str]) -> dict[str, list[float]]:
-    settings = Settings(data_dir=data_dir, database_url=url, secret_key="bench", legal_sample=False,
-                        models=[ModelSpec(name="echo", provider="test")],
-                        oidc_providers=[{"name": "ministry", "issuer": "http://127.0.0.1:9", "client_id": "gennai"}])
+    settings = Settings(
+        data_dir=data_dir,
+        database_url=url,
+        secret_key="bench",
+        legal_sample=False,
+        models=[ModelSpec(name="echo", provider="test")],
+        oidc_providers=[{"name": "ministry", "issuer": "http://127.0.0.1:9", "client_id": "gennai"}],
+    )
     app = create_app(settings)
     timings: dict[str, list[float]] = {}
     async with app.router.lifespan_context(app):
@@ -136,10 +162,21 @@ async def main() -> None:
     for kind, values in timings.items():
         p50, p95 = percentile(values, 0.5), percentile(values, 0.95)
         print(f"{kind:18} n={len(values):3} p50={p50:7.2f} ms p95={p95:7.2f} ms")
-    print(json.dumps({"backend": "postgresql" if args.postgres else "sqlite", "users": args.users,
-                      "teams": args.teams, "seed_seconds": round(seeded, 1), "requests": len(everything),
-                      "p50_ms": percentile(everything, 0.5), "p95_ms": percentile(everything, 0.95),
-                      "max_ms": round(max(everything), 2), "mean_ms": round(statistics.mean(everything), 2)}))
+    print(
+        json.dumps(
+            {
+                "backend": "postgresql" if args.postgres else "sqlite",
+                "users": args.users,
+                "teams": args.teams,
+                "seed_seconds": round(seeded, 1),
+                "requests": len(everything),
+                "p50_ms": percentile(everything, 0.5),
+                "p95_ms": percentile(everything, 0.95),
+                "max_ms": round(max(everything), 2),
+                "mean_ms": round(statistics.mean(everything), 2),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -1,14 +1,16 @@
 """Retrieval quality of legal search over the full reference corpus, on the question sets.
 
-Run: .venv/bin/python bench/legal_retrieval.py [--set dev|heldout|fresh|blind|all] [--db PATH]
+Run: .venv/bin/python bench/legal_retrieval.py [--set dev|heldout|fresh|blind|blind2|blind3|all] [--db PATH]
 Prints the misses and, per set, recall@1, recall@10 and MRR (the last line is one JSON object).
 Target: recall@10 >= 0.9. The sets, in the order they were written (``bench/legal/``):
 ``dev`` ranking was developed on; ``heldout`` was written blind, then its misses were read while
 writing the glossary; ``fresh`` was written by someone who never ran search, and its misses were
-read too; ``blind`` was written last, without running search, and is never tuned on: it is the
-measure of generalisation. ``--db`` keeps the ingested store in a SQLite file (ingesting only when
-it is empty), so repeated runs skip the few minutes of ingest. ``--embedding-model`` measures search
-by meaning too (reciprocal rank fusion with an embedding model's ranking, see ``DenseRanking``).
+read too; ``blind`` was written without running search, and its misses were read later too;
+``blind2`` and ``blind3`` were written by helpers who saw neither search nor its word lists (blind2's
+misses have been read; blind3, written last, is the measure of generalisation). ``--db`` keeps the
+ingested store in a SQLite file (ingesting only when it is empty), so repeated runs skip the ingest.
+``--embedding-model`` measures search by meaning too (reciprocal rank fusion with an embedding
+model's ranking, see ``DenseRanking``).
 """
 
 from __future__ import annotations
@@ -85,8 +87,11 @@ async def _run(names: list[str], directory: Path, dense: DenseRanking | None) ->
     if dense is not None:
         started = time.perf_counter()
         embedded = await backfill(sessions, dense.embed, dense.model)
-        report["embedding"] = {"model": dense.model, "embedded": embedded,
-                               "seconds": round(time.perf_counter() - started, 1)}
+        report["embedding"] = {
+            "model": dense.model,
+            "embedded": embedded,
+            "seconds": round(time.perf_counter() - started, 1),
+        }
     search = await LegalSearch.load(sessions, dense)
     report["laws_in_corpus"] = search.law_count
     for name in names:
@@ -99,13 +104,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", choices=[*QUESTION_SETS, "all"], default="dev", help="question set (default dev)")
     parser.add_argument("--db", type=Path, help="folder for a reusable SQLite store (default: a temporary one)")
-    parser.add_argument("--embedding-model", metavar="JSON",
-                        help='an embedding model as in settings, e.g. {"name": "e5", "kind": "embedding", '
-                             '"provider": "openai-compatible", "model": "intfloat/multilingual-e5-large", '
-                             '"base_url": "http://127.0.0.1:8080/v1"}: articles are embedded (once per --db) '
-                             "and search fuses both rankings")
-    parser.add_argument("--embedding-weight", type=float, default=1.0,
-                        help="the embedding ranking's share of the fusion (setting legal_embedding_weight)")
+    parser.add_argument(
+        "--embedding-model",
+        metavar="JSON",
+        help='an embedding model as in settings, e.g. {"name": "e5", "kind": "embedding", '
+        '"provider": "openai-compatible", "model": "intfloat/multilingual-e5-large", '
+        '"base_url": "http://127.0.0.1:8080/v1"}: articles are embedded (once per --db) '
+        "and search fuses both rankings",
+    )
+    parser.add_argument(
+        "--embedding-weight",
+        type=float,
+        default=1.0,
+        help="the embedding ranking's share of the fusion (setting legal_embedding_weight)",
+    )
     args = parser.parse_args()
     names = list(QUESTION_SETS) if args.set == "all" else [args.set]
     if args.db:

@@ -109,16 +109,33 @@ async def empty_tables(engine: AsyncEngine) -> None:
     """Remove every row but the schema, so each test starts from a clean, migrated database."""
     async with engine.connect() as connection:
         if engine.dialect.name == "postgresql":
-            names = (await connection.execute(text(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
-            ))).scalars().all()
+            names = (
+                (
+                    await connection.execute(
+                        text(
+                            "SELECT tablename FROM pg_tables"
+                            " WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+                        )
+                    )
+                )
+                .scalars()
+                .all()
+            )
             if names:
                 await connection.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " CASCADE"))
         else:
-            names = (await connection.execute(text(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-                "AND name <> 'alembic_version'"
-            ))).scalars().all()
+            names = (
+                (
+                    await connection.execute(
+                        text(
+                            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+                            "AND name <> 'alembic_version'"
+                        )
+                    )
+                )
+                .scalars()
+                .all()
+            )
             await connection.execute(text("PRAGMA foreign_keys=OFF"))
             for name in names:
                 await connection.execute(text(f'DELETE FROM "{name}"'))
@@ -159,8 +176,11 @@ def echo_settings(database_url: str, data_dir: Path, *more_models: ModelSpec, **
     return Settings(
         data_dir=data_dir,
         database_url=database_url,
-        models=[ModelSpec(name="echo", provider="test", label="Echo"),
-                ModelSpec(name="echo-2", provider="test", label="Echo 2"), *more_models],
+        models=[
+            ModelSpec(name="echo", provider="test", label="Echo"),
+            ModelSpec(name="echo-2", provider="test", label="Echo 2"),
+            *more_models,
+        ],
         secret_key="test-secret",
         legal_sample=False,
         **extra,  # type: ignore[arg-type]
@@ -201,8 +221,14 @@ class LiveServer:
     env: dict[str, str]
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "gennai", *args], env=self.env, capture_output=True,
-                              text=True, timeout=120, check=False)
+        return subprocess.run(
+            [sys.executable, "-m", "gennai", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
 
 
 @pytest.fixture(scope="session")
@@ -222,8 +248,7 @@ def serve(data_dir: Path, **settings: str) -> Iterator[LiveServer]:
     env.pop("GENNAI_CONFIG", None)
     env.update(settings)
     log = (data_dir / "server.log").open("wb")
-    process = subprocess.Popen([sys.executable, "-m", "gennai", "serve"], env=env, stdout=log, stderr=log,
-                               cwd=data_dir)
+    process = subprocess.Popen([sys.executable, "-m", "gennai", "serve"], env=env, stdout=log, stderr=log, cwd=data_dir)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for_http(url + "/readyz", timeout=120, process=process)
@@ -235,4 +260,3 @@ def serve(data_dir: Path, **settings: str) -> Iterator[LiveServer]:
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
-

@@ -23,11 +23,19 @@ APP_URL = "http://gennai.test"  # the app under test, reached in-process (ASGI) 
 CLIENT_SECRET = "test-client-secret-0123456789abcdef"
 
 ACCOUNTS = {
-    "alice": {"email": "alice@mof.example.go.jp", "name": "財務 アリス",
-              "groups": ["mof-budget-admins", "gennai-admins"], "organization": "mof"},
+    "alice": {
+        "email": "alice@mof.example.go.jp",
+        "name": "財務 アリス",
+        "groups": ["mof-budget-admins", "gennai-admins"],
+        "organization": "mof",
+    },
     "bob": {"email": "bob@mof.example.go.jp", "name": "財務 ボブ", "groups": ["mof-budget"], "organization": "mof"},
-    "carol": {"email": "carol@mhlw.example.go.jp", "name": "厚労 キャロル", "groups": ["mhlw-auditors", "mhlw-policy"],
-              "organization": "mhlw"},
+    "carol": {
+        "email": "carol@mhlw.example.go.jp",
+        "name": "厚労 キャロル",
+        "groups": ["mhlw-auditors", "mhlw-policy"],
+        "organization": "mhlw",
+    },
     "mallory": {"email": "mallory@evil.example.com", "name": "Mallory", "groups": [], "organization": "evil"},
 }
 
@@ -68,10 +76,16 @@ def running_idp(name: str, work_dir: Path, app_url: str = APP_URL) -> Iterator[I
     issuer = f"http://127.0.0.1:{port}"
     keys_file = work_dir / f"{name}-keys.json"
     config = {
-        "port": port, "issuer": issuer, "keys_file": str(keys_file), "accounts": ACCOUNTS,
-        "client": {"client_id": f"gennai-{name}", "client_secret": CLIENT_SECRET,
-                   "redirect_uris": [f"{app_url}/auth/callback/{name}"],
-                   "post_logout_redirect_uris": [f"{app_url}/auth/logged-out"]},
+        "port": port,
+        "issuer": issuer,
+        "keys_file": str(keys_file),
+        "accounts": ACCOUNTS,
+        "client": {
+            "client_id": f"gennai-{name}",
+            "client_secret": CLIENT_SECRET,
+            "redirect_uris": [f"{app_url}/auth/callback/{name}"],
+            "post_logout_redirect_uris": [f"{app_url}/auth/logged-out"],
+        },
     }
     config_file = work_dir / f"{name}-idp.json"
     config_file.write_text(json.dumps(config))
@@ -89,8 +103,12 @@ def running_idp(name: str, work_dir: Path, app_url: str = APP_URL) -> Iterator[I
 def provider_settings(idp: Idp, **extra: Any) -> dict[str, Any]:
     """The gennai provider entry for ``idp``, with the group rules the tests rely on."""
     return {
-        "name": idp.name, "label": idp.name.upper(), "issuer": idp.issuer, "client_id": f"gennai-{idp.name}",
-        "client_secret": CLIENT_SECRET, "scopes": ["openid", "email", "profile", "groups"],
+        "name": idp.name,
+        "label": idp.name.upper(),
+        "issuer": idp.issuer,
+        "client_id": f"gennai-{idp.name}",
+        "client_secret": CLIENT_SECRET,
+        "scopes": ["openid", "email", "profile", "groups"],
         "groups": GROUP_RULES,
         **extra,
     }
@@ -104,5 +122,6 @@ async def sign_in(client: httpx.AsyncClient, provider: str, account: str, next_p
     form = await client.get(f"/auth/login/{provider}", params={"next": next_path}, follow_redirects=True)
     match = LOGIN_FORM.search(form.text)
     assert match, f"no IdP login form at {form.url}: {form.status_code} {form.text[:300]}"
-    return await client.post(httpx.URL(str(form.url)).join(match.group(1)), data={"login": account},
-                             follow_redirects=True)
+    return await client.post(
+        httpx.URL(str(form.url)).join(match.group(1)), data={"login": account}, follow_redirects=True
+    )

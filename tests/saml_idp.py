@@ -38,8 +38,17 @@ from tests.identity_idp import ACCOUNTS, APP_URL, GROUP_RULES
 
 from gennai.identity.saml import ensure_keypair
 
-Mode = Literal["ok", "response_signed", "wrong_audience", "misaddressed", "expired", "unsigned", "tampered", "forged",
-               "unsolicited"]
+Mode = Literal[
+    "ok",
+    "response_signed",
+    "wrong_audience",
+    "misaddressed",
+    "expired",
+    "unsigned",
+    "tampered",
+    "forged",
+    "unsolicited",
+]
 ELSEWHERE = "https://elsewhere.example.go.jp"  # another service provider, whose responses must not work here
 AUTO_POST = re.compile(r'<form method="post" action="([^"]+)">.*?name="SAMLResponse" value="([^"]+)"', re.S)
 
@@ -69,17 +78,27 @@ class SamlIdp:
     def _config(self, keys: str = "idp", lifetime_minutes: int = 5) -> IdPConfig:
         key_file, cert_file = self._keys(keys)
         config = IdPConfig()
-        config.load({
-            "entityid": self.entity_id,
-            "key_file": str(key_file), "cert_file": str(cert_file),
-            "metadata": {"inline": [self.sp_metadata]} if self.sp_metadata else {},
-            "service": {"idp": {
-                "endpoints": {"single_sign_on_service": [(self.url + "/sso", BINDING_HTTP_REDIRECT)]},
-                "name_id_format": [NAMEID_FORMAT_PERSISTENT],
-                "policy": {"default": {"lifetime": {"minutes": lifetime_minutes}, "name_form": NAME_FORMAT_BASIC,
-                                       "attribute_restrictions": None}},
-            }},
-        })
+        config.load(
+            {
+                "entityid": self.entity_id,
+                "key_file": str(key_file),
+                "cert_file": str(cert_file),
+                "metadata": {"inline": [self.sp_metadata]} if self.sp_metadata else {},
+                "service": {
+                    "idp": {
+                        "endpoints": {"single_sign_on_service": [(self.url + "/sso", BINDING_HTTP_REDIRECT)]},
+                        "name_id_format": [NAMEID_FORMAT_PERSISTENT],
+                        "policy": {
+                            "default": {
+                                "lifetime": {"minutes": lifetime_minutes},
+                                "name_form": NAME_FORMAT_BASIC,
+                                "attribute_restrictions": None,
+                            }
+                        },
+                    }
+                },
+            }
+        )
         return config
 
     def metadata(self) -> str:
@@ -88,17 +107,27 @@ class SamlIdp:
 
     def answer(self, saml_request: str) -> str:
         """The auto-posting page carrying the Response to ``saml_request``, spoiled as ``mode`` says."""
-        server = Server(config=self._config("forged" if self.mode == "forged" else "idp",
-                                            -10 if self.mode == "expired" else 5))
+        server = Server(
+            config=self._config("forged" if self.mode == "forged" else "idp", -10 if self.mode == "expired" else 5)
+        )
         request = server.parse_authn_request(saml_request, BINDING_HTTP_REDIRECT).message
         # Expired: minted 20 minutes ago, valid for 10; pysaml2's assertion builder reads the clock here.
-        clock = contextlib.nullcontext() if self.mode != "expired" else mock.patch(
-            "saml2.assertion.instant", lambda format=TIME_FORMAT, time_stamp=0: instant(format, time.time() - 1200))
+        clock = (
+            contextlib.nullcontext()
+            if self.mode != "expired"
+            else mock.patch(
+                "saml2.assertion.instant", lambda format=TIME_FORMAT, time_stamp=0: instant(format, time.time() - 1200)
+            )
+        )
         audience = ELSEWHERE + "/sp" if self.mode == "wrong_audience" else request.issuer.text
         destination = ELSEWHERE + "/acs" if self.mode == "misaddressed" else request.assertion_consumer_service_url
         account = ACCOUNTS[self.user]
-        identity = {"mail": [account["email"]], "displayName": [account["name"]],
-                    "organization": [account["organization"]], "groups": list(account["groups"])}
+        identity = {
+            "mail": [account["email"]],
+            "displayName": [account["name"]],
+            "organization": [account["organization"]],
+            "groups": list(account["groups"]),
+        }
         with clock:
             response = server.create_authn_response(
                 identity,
@@ -116,10 +145,12 @@ class SamlIdp:
             assert tampered != xml, "nothing to tamper with"
             xml = tampered
         encoded = base64.b64encode(xml.encode("utf-8")).decode("ascii")
-        return (f'<html><body onload="document.forms[0].submit()"><form method="post" '
-                f'action="{html.escape(request.assertion_consumer_service_url)}">'
-                f'<input type="hidden" name="SAMLResponse" value="{encoded}">'
-                '<input type="submit" value="Continue"></form></body></html>')
+        return (
+            f'<html><body onload="document.forms[0].submit()"><form method="post" '
+            f'action="{html.escape(request.assertion_consumer_service_url)}">'
+            f'<input type="hidden" name="SAMLResponse" value="{encoded}">'
+            '<input type="submit" value="Continue"></form></body></html>'
+        )
 
 
 def _handler(idp: SamlIdp) -> type[BaseHTTPRequestHandler]:
@@ -168,8 +199,14 @@ def running_saml_idp(work_dir: Path) -> Iterator[SamlIdp]:
 
 def saml_provider_settings(idp: SamlIdp, name: str = "digital", **extra: Any) -> dict[str, Any]:
     """The gennai entry for ``idp``: its metadata inline, the group rules the tests rely on."""
-    return {"name": name, "label": "デジタル庁 SAML", "idp_metadata": idp.metadata(),
-            "sp_entity_id": f"{APP_URL}/auth/saml/{name}/metadata", "groups": GROUP_RULES, **extra}
+    return {
+        "name": name,
+        "label": "デジタル庁 SAML",
+        "idp_metadata": idp.metadata(),
+        "sp_entity_id": f"{APP_URL}/auth/saml/{name}/metadata",
+        "groups": GROUP_RULES,
+        **extra,
+    }
 
 
 async def saml_response_for(client: httpx.AsyncClient, provider: str, next_path: str = "/") -> tuple[str, str]:

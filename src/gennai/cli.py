@@ -103,8 +103,15 @@ def serve(
     typer.echo(f"gennai {settings.effective_database_url.split('@')[-1]} -> http://{settings.host}:{settings.port}")
     # h11 with a larger request-line limit lets over-long queries (10,000 characters of Japanese is about 90 KB
     # of URL) reach the app, which answers them with a clear JSON error instead of a bare 400 from the parser.
-    config = uvicorn.Config(create_app(settings), host=settings.host, port=settings.port, log_level="info",
-                            timeout_graceful_shutdown=5, http="h11", h11_max_incomplete_event_size=1024 * 1024)
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        timeout_graceful_shutdown=5,
+        http="h11",
+        h11_max_incomplete_event_size=1024 * 1024,
+    )
     server = uvicorn.Server(config)
     server.run()
     if not server.started:

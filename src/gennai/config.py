@@ -299,7 +299,8 @@ def _unknown_variables() -> list[str]:
     """GENNAI_* variables that no setting reads: almost always a typo that would silently do nothing."""
     known = {f"GENNAI_{name.upper()}" for name in Settings.model_fields} | NON_FIELD_VARIABLES
     return sorted(
-        name for name in os.environ
+        name
+        for name in os.environ
         if name.startswith("GENNAI_") and name.split("__", 1)[0] not in known and not name.startswith("GENNAI_TEST_")
     )
 

@@ -12,6 +12,7 @@ from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.e2e
 
+
 async def test_chat_streams_and_is_found_again_after_reload(browser: Browser, live_server: LiveServer):
     page = await browser.new_page()
     await page.goto(live_server.url + "/")

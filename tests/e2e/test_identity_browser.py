@@ -19,21 +19,27 @@ from tests.identity_idp import Idp, provider_settings, running_idp
 pytestmark = pytest.mark.e2e
 
 
-
 @pytest.fixture(scope="module")
 def sso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Idp]]:
     work_dir = tmp_path_factory.mktemp("sso")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with running_idp("mof", work_dir, app_url=url) as idp:
-        env = {**os.environ, "GENNAI_DATA_DIR": str(work_dir), "GENNAI_PORT": str(port), "GENNAI_PUBLIC_URL": url,
-               "GENNAI_LEGAL_SAMPLE": "false", "GENNAI_MODELS": json.dumps([{"name": "echo", "provider": "test"}]),
-               "GENNAI_OIDC_PROVIDERS": json.dumps([provider_settings(idp)])}
+        env = {
+            **os.environ,
+            "GENNAI_DATA_DIR": str(work_dir),
+            "GENNAI_PORT": str(port),
+            "GENNAI_PUBLIC_URL": url,
+            "GENNAI_LEGAL_SAMPLE": "false",
+            "GENNAI_MODELS": json.dumps([{"name": "echo", "provider": "test"}]),
+            "GENNAI_OIDC_PROVIDERS": json.dumps([provider_settings(idp)]),
+        }
         for name in ("GENNAI_DATABASE_URL", "GENNAI_CONFIG"):
             env.pop(name, None)
         log = (work_dir / "server.log").open("wb")
-        process = subprocess.Popen([sys.executable, "-m", "gennai", "serve"], env=env, stdout=log, stderr=log,
-                                   cwd=work_dir)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gennai", "serve"], env=env, stdout=log, stderr=log, cwd=work_dir
+        )
         try:
             wait_for_http(url + "/readyz", timeout=60, process=process)
             yield url, idp

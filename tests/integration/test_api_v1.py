@@ -38,9 +38,17 @@ async def test_models_and_completion(app_client: httpx.AsyncClient, api_key: str
     models = (await app_client.get("/v1/models", headers=auth(api_key))).json()
     assert [m["id"] for m in models["data"]] == ["echo", "echo-2"]
 
-    response = await app_client.post("/v1/chat/completions", headers=auth(api_key), json={
-        "model": "echo", "messages": [{"role": "system", "content": "s"},
-                                      {"role": "user", "content": [{"type": "text", "text": "部分"}]}]})
+    response = await app_client.post(
+        "/v1/chat/completions",
+        headers=auth(api_key),
+        json={
+            "model": "echo",
+            "messages": [
+                {"role": "system", "content": "s"},
+                {"role": "user", "content": [{"type": "text", "text": "部分"}]},
+            ],
+        },
+    )
     body = response.json()
     assert response.status_code == 200
     assert body["object"] == "chat.completion"
@@ -57,9 +65,16 @@ async def test_models_and_completion(app_client: httpx.AsyncClient, api_key: str
 
 
 async def test_streaming_chunks_follow_openai_format(app_client: httpx.AsyncClient, api_key: str):
-    response = await app_client.post("/v1/chat/completions", headers=auth(api_key), json={
-        "model": "echo", "stream": True, "stream_options": {"include_usage": True},
-        "messages": [{"role": "user", "content": "abcdefgh"}]})
+    response = await app_client.post(
+        "/v1/chat/completions",
+        headers=auth(api_key),
+        json={
+            "model": "echo",
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            "messages": [{"role": "user", "content": "abcdefgh"}],
+        },
+    )
     lines = [line[6:] for line in response.text.split("\n\n") if line.startswith("data: ")]
     assert lines[-1] == "[DONE]"
     chunks = [json.loads(line) for line in lines[:-1]]
@@ -80,23 +95,42 @@ async def test_errors_use_the_openai_shape(app_client: httpx.AsyncClient, api_ke
     expect_error(await app_client.get("/v1/models", headers=auth("gn-not-a-key")), 401, "invalid_api_key")
     post = app_client.post
     url = "/v1/chat/completions"
-    expect_error(await post(url, headers=auth(api_key), json={"model": "ghost", "messages": [
-        {"role": "user", "content": "x"}]}), 404, "model_not_found")
+    expect_error(
+        await post(url, headers=auth(api_key), json={"model": "ghost", "messages": [{"role": "user", "content": "x"}]}),
+        404,
+        "model_not_found",
+    )
     expect_error(await post(url, headers=auth(api_key), json={"model": "echo", "messages": []}), 400, "invalid_request")
-    expect_error(await post(url, headers=auth(api_key), json={"model": "echo", "messages": [
-        {"role": "user", "content": "  "}]}), 400, "empty_message")
-    expect_error(await post(url, headers=auth(api_key), json={"model": "echo", "messages": [
-        {"role": "user", "content": "x" * 20_001}]}), 400, "message_too_long")
-    expect_error(await post(url, headers=auth(api_key), json={"model": "echo", "messages": [
-        {"role": "user", "content": "[[error]]"}]}), 502, "model_failed")
+    expect_error(
+        await post(url, headers=auth(api_key), json={"model": "echo", "messages": [{"role": "user", "content": "  "}]}),
+        400,
+        "empty_message",
+    )
+    expect_error(
+        await post(
+            url, headers=auth(api_key), json={"model": "echo", "messages": [{"role": "user", "content": "x" * 20_001}]}
+        ),
+        400,
+        "message_too_long",
+    )
+    expect_error(
+        await post(
+            url, headers=auth(api_key), json={"model": "echo", "messages": [{"role": "user", "content": "[[error]]"}]}
+        ),
+        502,
+        "model_failed",
+    )
     async with db_sessions() as session:
         statuses = (await session.scalars(select(ModelCall.status))).all()
     assert statuses == ["incomplete"]
 
 
 async def test_mid_stream_failure_is_reported_in_the_stream(app_client: httpx.AsyncClient, api_key: str):
-    response = await app_client.post("/v1/chat/completions", headers=auth(api_key), json={
-        "model": "echo", "stream": True, "messages": [{"role": "user", "content": "[[error]]"}]})
+    response = await app_client.post(
+        "/v1/chat/completions",
+        headers=auth(api_key),
+        json={"model": "echo", "stream": True, "messages": [{"role": "user", "content": "[[error]]"}]},
+    )
     events = [line[6:] for line in response.text.split("\n\n") if line.startswith("data: ")]
     assert events[-1] == "[DONE]"
     assert json.loads(events[-2])["error"]["code"] == "model_failed"
@@ -125,11 +159,17 @@ async def test_key_scopes_limit_models_and_apps(app_client: httpx.AsyncClient, d
         _, plain = await create_key(session, user, "scoped", scopes=KeyScopes(models=["echo-2"], apps=[]))
     listed = (await app_client.get("/v1/models", headers=auth(plain))).json()
     assert [m["id"] for m in listed["data"]] == ["echo-2"]
-    refused = await app_client.post("/v1/chat/completions", headers=auth(plain), json={
-        "model": "echo", "messages": [{"role": "user", "content": "x"}]})
+    refused = await app_client.post(
+        "/v1/chat/completions",
+        headers=auth(plain),
+        json={"model": "echo", "messages": [{"role": "user", "content": "x"}]},
+    )
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "model_not_allowed"
-    allowed = await app_client.post("/v1/chat/completions", headers=auth(plain), json={
-        "model": "echo-2", "messages": [{"role": "user", "content": "x"}]})
+    allowed = await app_client.post(
+        "/v1/chat/completions",
+        headers=auth(plain),
+        json={"model": "echo-2", "messages": [{"role": "user", "content": "x"}]},
+    )
     assert allowed.status_code == 200
     app_refused = await app_client.get("/api/legal/search", params={"q": "審査基準"}, headers=auth(plain))
     assert app_refused.status_code == 403 and app_refused.json()["error"]["code"] == "scope_not_allowed"
@@ -150,17 +190,25 @@ async def test_embeddings_follow_openai_format(embedding_client: httpx.AsyncClie
     listed = (await embedding_client.get("/v1/models", headers=auth(key))).json()["data"]
     assert [(m["id"], m["kind"]) for m in listed] == [("echo", "chat"), ("echo-2", "chat"), ("echo-embed", "embedding")]
 
-    response = await embedding_client.post("/v1/embeddings", headers=auth(key),
-                                           json={"model": "echo-embed", "input": ["労働時間", "休日"]})
+    response = await embedding_client.post(
+        "/v1/embeddings", headers=auth(key), json={"model": "echo-embed", "input": ["労働時間", "休日"]}
+    )
     body = response.json()
     assert response.status_code == 200, body
     assert body["object"] == "list" and body["model"] == "echo-embed"
-    assert [(d["object"], d["index"], len(d["embedding"])) for d in body["data"]] == [("embedding", 0, 256),
-                                                                                       ("embedding", 1, 256)]
+    assert [(d["object"], d["index"], len(d["embedding"])) for d in body["data"]] == [
+        ("embedding", 0, 256),
+        ("embedding", 1, 256),
+    ]
     assert body["usage"] == {"prompt_tokens": 2, "total_tokens": 2}
 
-    encoded = (await embedding_client.post("/v1/embeddings", headers=auth(key), json={
-        "model": "echo-embed", "input": "労働時間", "encoding_format": "base64"})).json()["data"][0]["embedding"]
+    encoded = (
+        await embedding_client.post(
+            "/v1/embeddings",
+            headers=auth(key),
+            json={"model": "echo-embed", "input": "労働時間", "encoding_format": "base64"},
+        )
+    ).json()["data"][0]["embedding"]
     decoded = struct.unpack("<256f", base64.b64decode(encoded))
     assert decoded == pytest.approx(body["data"][0]["embedding"], abs=1e-6)
     async with db_sessions() as session:
@@ -183,13 +231,18 @@ async def test_embedding_errors_use_the_openai_shape(embedding_client: httpx.Asy
 
     url = "/v1/embeddings"
     assert (await error_of(url, {"model": "echo", "input": "x"}, 404)).startswith(
-        "model_not_found: model echo is a chat model")
-    assert (await error_of("/v1/chat/completions", {"model": "echo-embed", "messages": [
-        {"role": "user", "content": "x"}]}, 404)).startswith("model_not_found: model echo-embed is an embedding model")
+        "model_not_found: model echo is a chat model"
+    )
+    assert (
+        await error_of(
+            "/v1/chat/completions", {"model": "echo-embed", "messages": [{"role": "user", "content": "x"}]}, 404
+        )
+    ).startswith("model_not_found: model echo-embed is an embedding model")
     assert await error_of(url, {"model": "echo-embed", "input": []}, 400) == "invalid_input: no texts to embed"
     assert await error_of(url, {"model": "echo-embed", "input": ["a", ""]}, 400) == "invalid_input: text 1 is empty"
     assert (await error_of(url, {"model": "echo-embed", "input": "x", "dimensions": 8}, 400)).startswith(
-        "unsupported_parameter")
+        "unsupported_parameter"
+    )
     assert (await error_of(url, {"model": "echo-embed", "input": "x"}, 403, scoped)).startswith("model_not_allowed")
     assert (await embedding_client.post(url, json={"model": "echo-embed", "input": "x"})).status_code == 401
     async with db_sessions() as session:

@@ -26,8 +26,11 @@ def parse_sse(body: str) -> list[tuple[str, dict]]:
 
 async def send(client: httpx.AsyncClient, content: str, conversation_id: str | None = None, model: str = "echo"):
     token = await csrf_token_of(client)
-    return await client.post("/chat/messages", headers={"X-CSRF-Token": token},
-                             json={"conversation_id": conversation_id, "content": content, "model": model})
+    return await client.post(
+        "/chat/messages",
+        headers={"X-CSRF-Token": token},
+        json={"conversation_id": conversation_id, "content": content, "model": model},
+    )
 
 
 async def test_message_streams_answer_and_is_kept_in_history(app_client: httpx.AsyncClient, db_sessions):
@@ -39,8 +42,16 @@ async def test_message_streams_answer_and_is_kept_in_history(app_client: httpx.A
     conversation_id = events[0][1]["conversation_id"]
     deltas = "".join(data["text"] for name, data in events if name == "delta")
     assert deltas == "Echo: 法令の調べ方を教えて"
-    assert events[-1] == ("done", {"status": "complete", "usage": {"prompt_tokens": events[-1][1]["usage"][
-        "prompt_tokens"], "completion_tokens": events[-1][1]["usage"]["completion_tokens"]}})
+    assert events[-1] == (
+        "done",
+        {
+            "status": "complete",
+            "usage": {
+                "prompt_tokens": events[-1][1]["usage"]["prompt_tokens"],
+                "completion_tokens": events[-1][1]["usage"]["completion_tokens"],
+            },
+        },
+    )
 
     async with db_sessions() as session:
         messages = (await session.scalars(select(Message).order_by(Message.seq))).all()
@@ -92,19 +103,24 @@ async def test_model_failure_mid_stream_keeps_partial_answer_marked_incomplete(a
 async def test_retry_replaces_last_answer_and_rename_delete(app_client: httpx.AsyncClient, db_sessions):
     conversation_id = parse_sse((await send(app_client, "first question")).text)[0][1]["conversation_id"]
     token = await csrf_token_of(app_client)
-    retried = parse_sse((await app_client.post(f"/chat/{conversation_id}/retry", headers={"X-CSRF-Token": token},
-                                               json={"model": "echo-2"})).text)
+    retried = parse_sse(
+        (
+            await app_client.post(
+                f"/chat/{conversation_id}/retry", headers={"X-CSRF-Token": token}, json={"model": "echo-2"}
+            )
+        ).text
+    )
     assert "".join(d["text"] for n, d in retried if n == "delta") == "Echo: first question"
     async with db_sessions() as session:
         rows = (await session.scalars(select(Message).order_by(Message.seq))).all()
         assert [(m.role, m.model) for m in rows] == [("user", None), ("assistant", "echo-2")]
 
-    renamed = await app_client.post(f"/history/{conversation_id}/rename",
-                                    data={"title": "新しい名前", "csrf_token": token})
+    renamed = await app_client.post(
+        f"/history/{conversation_id}/rename", data={"title": "新しい名前", "csrf_token": token}
+    )
     assert renamed.status_code == 303
     assert "新しい名前" in (await app_client.get("/history")).text
-    empty_title = await app_client.post(f"/history/{conversation_id}/rename",
-                                        data={"title": " ", "csrf_token": token})
+    empty_title = await app_client.post(f"/history/{conversation_id}/rename", data={"title": " ", "csrf_token": token})
     assert empty_title.status_code == 400
 
     deleted = await app_client.post(f"/history/{conversation_id}/delete", data={"csrf_token": token})

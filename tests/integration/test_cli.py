@@ -13,8 +13,14 @@ from tests.conftest import Database
 
 def gennai(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("GENNAI_")}
-    return subprocess.run([sys.executable, "-m", "gennai", *args], env={**clean, **env}, capture_output=True,
-                          text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "gennai", *args],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_migrate_and_keys_create_on_each_database(database: Database, tmp_path: Path):

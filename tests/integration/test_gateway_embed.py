@@ -30,12 +30,21 @@ class MarkingGuard(Guard):
 
 def gateway(sessions: async_sessionmaker[AsyncSession]) -> Gateway:
     unreachable = f"http://127.0.0.1:{free_port()}/v1"
-    settings = Settings(secret_key="x", models=[
-        ModelSpec(name="chat", provider="test"),
-        ModelSpec(name="vectors", provider="test", kind="embedding"),
-        ModelSpec(name="down", provider="openai-compatible", kind="embedding", model="e", base_url=unreachable,
-                  timeout_seconds=3),
-    ])
+    settings = Settings(
+        secret_key="x",
+        models=[
+            ModelSpec(name="chat", provider="test"),
+            ModelSpec(name="vectors", provider="test", kind="embedding"),
+            ModelSpec(
+                name="down",
+                provider="openai-compatible",
+                kind="embedding",
+                model="e",
+                base_url=unreachable,
+                timeout_seconds=3,
+            ),
+        ],
+    )
     return Gateway(sessions, ModelRegistry(settings), MarkingGuard())
 
 
@@ -52,10 +61,19 @@ async def test_embedding_for_a_user_is_guarded_metered_and_audited(db_sessions):
     [call], [event] = await records(db_sessions)
     assert (call.user_id, call.model, call.source, call.status) == (user.id, "vectors", "app", "complete")
     assert call.prompt_tokens == 2 and call.completion_tokens == 0
-    assert (event.actor_id, event.action, event.outcome, event.target) == (user.id, "app.model_call", "complete",
-                                                                           "legal")
-    assert event.detail == {"model": "vectors", "model_call_id": call.id, "error": None, "kind": "embedding",
-                            "texts": 2}
+    assert (event.actor_id, event.action, event.outcome, event.target) == (
+        user.id,
+        "app.model_call",
+        "complete",
+        "legal",
+    )
+    assert event.detail == {
+        "model": "vectors",
+        "model_call_id": call.id,
+        "error": None,
+        "kind": "embedding",
+        "texts": 2,
+    }
     with pytest.raises(GuardRefusal):
         await gateway(db_sessions).embed(user.id, "vectors", ["機密性3 の文書"], source="api")
     calls, events = await records(db_sessions)

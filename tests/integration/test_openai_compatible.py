@@ -34,9 +34,25 @@ def llama_cpp_server(log_dir: Path, alias: str, *options: str) -> Iterator[str]:
     port = free_port()
     log = (log_dir / "server.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(bundled_model_path()), "--host", "127.0.0.1",
-         "--port", str(port), "--n_ctx", "2048", "--model_alias", alias, *options],
-        stdout=log, stderr=log, env={**os.environ},
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(bundled_model_path()),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "2048",
+            "--model_alias",
+            alias,
+            *options,
+        ],
+        stdout=log,
+        stderr=log,
+        env={**os.environ},
     )
     url = f"http://127.0.0.1:{port}/v1"
     try:
@@ -58,14 +74,23 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def llama_embedding_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The same GGUF as an embedding server: the server has no pooling option and the chat GGUF pools per
     token, so mean pooling (1) is set through the model's metadata."""
-    with llama_cpp_server(tmp_path_factory.mktemp("llama-embed"), "smollm2-embed", "--embedding", "true",
-                          "--kv_overrides", "llama.pooling_type=int:1") as url:
+    with llama_cpp_server(
+        tmp_path_factory.mktemp("llama-embed"),
+        "smollm2-embed",
+        "--embedding",
+        "true",
+        "--kv_overrides",
+        "llama.pooling_type=int:1",
+    ) as url:
         yield url
 
 
 async def test_gateway_streams_from_a_real_openai_compatible_server(llama_server: str):
-    provider = OpenAICompatibleProvider(ModelSpec(name="remote", provider="openai-compatible", model="smollm2",
-                                                  base_url=llama_server, max_output_tokens=16))
+    provider = OpenAICompatibleProvider(
+        ModelSpec(
+            name="remote", provider="openai-compatible", model="smollm2", base_url=llama_server, max_output_tokens=16
+        )
+    )
     try:
         result = await complete(provider, ChatRequest([ChatMessage("user", "Say hello.")], max_tokens=16))
     finally:
@@ -75,8 +100,15 @@ async def test_gateway_streams_from_a_real_openai_compatible_server(llama_server
 
 
 async def test_unreachable_server_is_a_clear_provider_error():
-    provider = OpenAICompatibleProvider(ModelSpec(name="down", provider="openai-compatible", model="x",
-                                                  base_url=f"http://127.0.0.1:{free_port()}/v1", timeout_seconds=3))
+    provider = OpenAICompatibleProvider(
+        ModelSpec(
+            name="down",
+            provider="openai-compatible",
+            model="x",
+            base_url=f"http://127.0.0.1:{free_port()}/v1",
+            timeout_seconds=3,
+        )
+    )
     with pytest.raises(ProviderError, match="unreachable"):
         await complete(provider, ChatRequest([ChatMessage("user", "hi")]))
     await provider.close()
@@ -88,16 +120,30 @@ async def test_portal_chat_through_openai_compatible_model(llama_server: str, da
 
     from gennai.web.app import create_app
 
-    settings = Settings(data_dir=tmp_path, database_url=database.url, secret_key="t", models=[
-        ModelSpec(name="llama-server", provider="openai-compatible", model="smollm2", base_url=llama_server,
-                  max_output_tokens=12)])
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=database.url,
+        secret_key="t",
+        models=[
+            ModelSpec(
+                name="llama-server",
+                provider="openai-compatible",
+                model="smollm2",
+                base_url=llama_server,
+                max_output_tokens=12,
+            )
+        ],
+    )
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport,
-                                                                   base_url="http://127.0.0.1") as client:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client,
+    ):
         token = await csrf_token_of(client)
-        response = await client.post("/chat/messages", headers={"X-CSRF-Token": token},
-                                     json={"content": "Hello", "model": "llama-server"})
+        response = await client.post(
+            "/chat/messages", headers={"X-CSRF-Token": token}, json={"content": "Hello", "model": "llama-server"}
+        )
         events = parse_sse(response.text)
     assert events[-1][0] == "done"
     assert "".join(d["text"] for n, d in events if n == "delta").strip()
@@ -114,15 +160,20 @@ def test_official_openai_client_against_gennai(live_server: LiveServer):
 
     assert [m.id for m in client.models.list()] == ["smollm2-135m"]
 
-    answer = client.chat.completions.create(model="smollm2-135m", max_tokens=8,
-                                            messages=[{"role": "user", "content": "Hello"}])
+    answer = client.chat.completions.create(
+        model="smollm2-135m", max_tokens=8, messages=[{"role": "user", "content": "Hello"}]
+    )
     assert answer.choices[0].message.content
     assert answer.usage is not None and 0 < answer.usage.completion_tokens <= 8
 
     pieces = []
-    stream = client.chat.completions.create(model="smollm2-135m", max_tokens=8, stream=True,
-                                            stream_options={"include_usage": True},
-                                            messages=[{"role": "user", "content": "Hello"}])
+    stream = client.chat.completions.create(
+        model="smollm2-135m",
+        max_tokens=8,
+        stream=True,
+        stream_options={"include_usage": True},
+        messages=[{"role": "user", "content": "Hello"}],
+    )
     usage = None
     for chunk in stream:
         pieces.extend(c.delta.content or "" for c in chunk.choices)
@@ -146,8 +197,15 @@ def cosine(a: Sequence[float], b: Sequence[float]) -> float:
 
 
 async def test_gateway_embeds_through_a_real_openai_compatible_server(llama_embedding_server: str):
-    provider = OpenAICompatibleProvider(ModelSpec(name="remote-embed", provider="openai-compatible", kind="embedding",
-                                                  model="smollm2-embed", base_url=llama_embedding_server))
+    provider = OpenAICompatibleProvider(
+        ModelSpec(
+            name="remote-embed",
+            provider="openai-compatible",
+            kind="embedding",
+            model="smollm2-embed",
+            base_url=llama_embedding_server,
+        )
+    )
     try:
         result = await provider.embed([CAT, CAT_AGAIN, MARKETS])
     finally:
@@ -161,10 +219,13 @@ async def test_gateway_embeds_through_a_real_openai_compatible_server(llama_embe
 @pytest.fixture(scope="module")
 def embedding_live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """``gennai serve`` with the embedded chat model and the same GGUF as a local embedding model."""
-    models = [{"name": "smollm2-135m", "provider": "local"},
-              {"name": "smollm2-embed", "provider": "local", "kind": "embedding", "label": "SmolLM2 (embedding)"}]
-    with serve(tmp_path_factory.mktemp("live-embed"), GENNAI_MODELS=json.dumps(models),
-               GENNAI_LEGAL_SAMPLE="false") as server:
+    models = [
+        {"name": "smollm2-135m", "provider": "local"},
+        {"name": "smollm2-embed", "provider": "local", "kind": "embedding", "label": "SmolLM2 (embedding)"},
+    ]
+    with serve(
+        tmp_path_factory.mktemp("live-embed"), GENNAI_MODELS=json.dumps(models), GENNAI_LEGAL_SAMPLE="false"
+    ) as server:
         yield server
 
 
@@ -172,8 +233,7 @@ def test_official_openai_client_embeds_through_gennai(embedding_live_server: Liv
     created = embedding_live_server.cli("keys", "create", "--user", "program@example.go.jp", "--name", "test")
     assert created.returncode == 0, created.stderr
     client = openai.OpenAI(base_url=embedding_live_server.url + "/v1", api_key=created.stdout.strip().splitlines()[-1])
-    assert [(m.id, m.kind) for m in client.models.list()] == [
-        ("smollm2-135m", "chat"), ("smollm2-embed", "embedding")]
+    assert [(m.id, m.kind) for m in client.models.list()] == [("smollm2-135m", "chat"), ("smollm2-embed", "embedding")]
 
     # The client's default encoding is base64 (decoded by the client); float is asked for explicitly.
     encoded = client.embeddings.create(model="smollm2-embed", input=[CAT, CAT_AGAIN, MARKETS, CAT])

@@ -27,10 +27,15 @@ def test_defaults_need_nothing_configured() -> None:
 
 
 def test_models_from_environment_json(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GENNAI_MODELS", json.dumps([
-        {"name": "vllm", "provider": "openai-compatible", "model": "m", "base_url": "http://h/v1"},
-        {"name": "local", "provider": "local"},
-    ]))
+    monkeypatch.setenv(
+        "GENNAI_MODELS",
+        json.dumps(
+            [
+                {"name": "vllm", "provider": "openai-compatible", "model": "m", "base_url": "http://h/v1"},
+                {"name": "local", "provider": "local"},
+            ]
+        ),
+    )
     monkeypatch.setenv("GENNAI_DATABASE_URL", "postgresql+asyncpg://u@h/db")
     settings = load_settings()
     assert [m.name for m in settings.models] == ["vllm", "local"]
@@ -65,13 +70,17 @@ EMBEDDER = '{"name": "e", "provider": "test", "kind": "embedding"}'
         ({"GENNAI_MODELS": '[{"name": "x", "provider": "nope"}]'}, "GENNAI_MODELS[0].provider"),
         ({"GENNAI_MODELS": '[{"name": "x", "provider": "openai-compatible", "model": "m"}]'}, "needs base_url"),
         ({"GENNAI_MODELS": '[{"name": "a", "provider": "test"}, {"name": "a", "provider": "test"}]'}, "repeated: a"),
-        ({"GENNAI_MODELS": '[{"name": "a", "provider": "openai", "model": "m", "api_key_env": "NOPE_X"}]'},
-         "NOPE_X is not set"),
+        (
+            {"GENNAI_MODELS": '[{"name": "a", "provider": "openai", "model": "m", "api_key_env": "NOPE_X"}]'},
+            "NOPE_X is not set",
+        ),
         ({"GENNAI_DATABASE_URL": "mysql://x"}, "database_url must start with"),
         ({"GENNAI_DEFAULT_MODEL": "ghost"}, "default_model 'ghost'"),
         ({"GENNAI_MODELS": f"[{EMBEDDER}]"}, "at least one model must be a chat"),
-        ({"GENNAI_MODELS": f'[{{"name": "c", "provider": "test"}}, {EMBEDDER}]', "GENNAI_DEFAULT_MODEL": "e"},
-         "default_model 'e' is an embedding model"),
+        (
+            {"GENNAI_MODELS": f'[{{"name": "c", "provider": "test"}}, {EMBEDDER}]', "GENNAI_DEFAULT_MODEL": "e"},
+            "default_model 'e' is an embedding model",
+        ),
         ({"GENNAI_MODELS": '[{"name": "x", "provider": "test", "kind": "vector"}]'}, "GENNAI_MODELS[0].kind"),
         ({"GENNAI_SURPRISE": "1"}, "GENNAI_SURPRISE"),
     ],
@@ -84,10 +93,15 @@ def test_invalid_settings_name_the_setting(monkeypatch: pytest.MonkeyPatch, env:
 
 
 def test_the_default_model_is_the_first_chat_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GENNAI_MODELS", json.dumps([
-        {"name": "vectors", "provider": "local", "kind": "embedding"},
-        {"name": "local", "provider": "local"},
-    ]))
+    monkeypatch.setenv(
+        "GENNAI_MODELS",
+        json.dumps(
+            [
+                {"name": "vectors", "provider": "local", "kind": "embedding"},
+                {"name": "local", "provider": "local"},
+            ]
+        ),
+    )
     settings = load_settings()
     assert settings.effective_default_model == "local"
     assert [m.kind for m in settings.models] == ["embedding", "chat"]

@@ -100,9 +100,7 @@ class Chats:
             await session.delete(conversation)
             add_event(session, actor_id=user.id, action="chat.delete", outcome="ok", target=str(conversation_id))
 
-    async def start_turn(
-        self, user: User, conversation_id: uuid.UUID | None, content: str, model: str | None
-    ) -> Turn:
+    async def start_turn(self, user: User, conversation_id: uuid.UUID | None, content: str, model: str | None) -> Turn:
         """Store the user's message and a pending answer; the model is called by ``stream``."""
         text = content.strip()
         if not text:
@@ -130,8 +128,12 @@ class Chats:
             )
             session.add_all([question, answer])
             add_event(
-                session, actor_id=user.id, action="chat.message", outcome="allowed",
-                target=str(conversation.id), detail={"model": model_name, "chars": len(text)},
+                session,
+                actor_id=user.id,
+                action="chat.message",
+                outcome="allowed",
+                target=str(conversation.id),
+                detail={"model": model_name, "chars": len(text)},
             )
         return Turn(conversation.id, question.id, answer.id, model_name)
 
@@ -217,9 +219,7 @@ class Chats:
 
     @staticmethod
     async def _next_seq(session: AsyncSession, conversation_id: uuid.UUID) -> int:
-        highest = await session.scalar(
-            select(func.max(Message.seq)).where(Message.conversation_id == conversation_id)
-        )
+        highest = await session.scalar(select(func.max(Message.seq)).where(Message.conversation_id == conversation_id))
         return 0 if highest is None else highest + 1
 
 
@@ -232,4 +232,3 @@ async def close_interrupted_answers(sessions: async_sessionmaker[AsyncSession], 
             .values(status="incomplete", error="interrupted")
         )
     return int(getattr(result, "rowcount", 0) or 0)
-

@@ -23,8 +23,10 @@ class UnknownModelError(LookupError):
         self.name = name
 
 
-_MISUSE: dict[ModelKind, str] = {"embedding": "is an embedding model; it cannot chat",
-                                  "chat": "is a chat model; it cannot embed texts"}
+_MISUSE: dict[ModelKind, str] = {
+    "embedding": "is an embedding model; it cannot chat",
+    "chat": "is a chat model; it cannot embed texts",
+}
 
 
 class WrongModelKindError(UnknownModelError):
@@ -120,9 +122,7 @@ class ModelRegistry:
 
     async def load(self) -> None:
         """Load every embedded model now, so the first user does not wait for it."""
-        await asyncio.gather(
-            *(p.load() for p in self._providers.values() if isinstance(p, LocalProvider))
-        )
+        await asyncio.gather(*(p.load() for p in self._providers.values() if isinstance(p, LocalProvider)))
 
     async def ready(self) -> dict[str, bool]:
         return {name: await provider.ready() for name, provider in self._providers.items()}

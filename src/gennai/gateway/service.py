@@ -59,8 +59,12 @@ class Gateway:
             return self.guard.admit(texts, destination=model)
         except GuardRefusal as refusal:
             await record_event(
-                self.sessions, actor_id=user_id, action="guard.refuse", outcome="denied",
-                target=model, detail={"reasons": list(refusal.decision.reasons)},
+                self.sessions,
+                actor_id=user_id,
+                action="guard.refuse",
+                outcome="denied",
+                target=model,
+                detail={"reasons": list(refusal.decision.reasons)},
             )
             raise
 
@@ -90,8 +94,13 @@ class Gateway:
             await self._record(meter, status, error, target, on_finish)
 
     async def _record(
-        self, meter: Meter, status: str, error: str | None, target: str,
-        on_finish: FinishHook | None = None, detail: dict[str, Any] | None = None,
+        self,
+        meter: Meter,
+        status: str,
+        error: str | None,
+        target: str,
+        on_finish: FinishHook | None = None,
+        detail: dict[str, Any] | None = None,
     ) -> None:
         """The usage row and the audit event of a call, in one transaction, even when the caller was cancelled."""
         with anyio.CancelScope(shield=True):
@@ -102,7 +111,10 @@ class Gateway:
                 if on_finish is not None:
                     await on_finish(session, call, meter, status, error)
                 add_event(
-                    session, actor_id=meter.user_id, action=f"{meter.source}.model_call", outcome=status,
+                    session,
+                    actor_id=meter.user_id,
+                    action=f"{meter.source}.model_call",
+                    outcome=status,
                     target=target or meter.model,
                     detail={"model": meter.model, "model_call_id": call.id, "error": error, **(detail or {})},
                 )

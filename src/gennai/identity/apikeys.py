@@ -44,13 +44,24 @@ def allows(key: ApiKey, kind: str, name: str) -> bool:
 
 
 async def create_key(
-    session: AsyncSession, user: User, name: str = "", expires_at: datetime | None = None,
-    team_id: uuid.UUID | None = None, scopes: KeyScopes | None = None,
+    session: AsyncSession,
+    user: User,
+    name: str = "",
+    expires_at: datetime | None = None,
+    team_id: uuid.UUID | None = None,
+    scopes: KeyScopes | None = None,
 ) -> tuple[ApiKey, str]:
     """A new key for ``user`` (acting for ``team_id`` when given); the plain key is returned here and never again."""
     plain = KEY_PREFIX + secrets.token_urlsafe(32)
-    key = ApiKey(user_id=user.id, team_id=team_id, name=name, prefix=plain[:10], key_hash=digest(plain),
-                 expires_at=expires_at, scopes=scopes.to_json() if scopes else None)
+    key = ApiKey(
+        user_id=user.id,
+        team_id=team_id,
+        name=name,
+        prefix=plain[:10],
+        key_hash=digest(plain),
+        expires_at=expires_at,
+        scopes=scopes.to_json() if scopes else None,
+    )
     session.add(key)
     await session.flush()
     return key, plain

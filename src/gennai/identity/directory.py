@@ -87,8 +87,10 @@ async def team_members(
 
 async def user_teams(session: AsyncSession, user_id: uuid.UUID) -> list[tuple[Team, Membership]]:
     rows = await session.execute(
-        select(Team, Membership).join(Membership, Membership.team_id == Team.id)
-        .where(Membership.user_id == user_id).order_by(Team.code)
+        select(Team, Membership)
+        .join(Membership, Membership.team_id == Team.id)
+        .where(Membership.user_id == user_id)
+        .order_by(Team.code)
     )
     return [(team, membership) for team, membership in rows.all()]
 
@@ -106,8 +108,9 @@ async def list_keys(
             statement = statement.where(
                 (ApiKey.created_at < last.created_at) | ((ApiKey.created_at == last.created_at) & (ApiKey.id < last.id))
             )
-    rows = (await session.execute(statement.order_by(ApiKey.created_at.desc(), ApiKey.id.desc())
-                                  .limit(PAGE_SIZE + 1))).all()
+    rows = (
+        await session.execute(statement.order_by(ApiKey.created_at.desc(), ApiKey.id.desc()).limit(PAGE_SIZE + 1))
+    ).all()
     return _page([(key, user) for key, user in rows], lambda row: str(row[0].id))
 
 

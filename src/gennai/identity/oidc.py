@@ -102,19 +102,31 @@ class OidcClient:
 
     def _oauth(self, redirect_uri: str) -> AsyncOAuth2Client:
         return AsyncOAuth2Client(
-            client_id=self.provider.client_id, client_secret=self.provider.resolved_client_secret(),
-            scope=" ".join(self.provider.scopes), redirect_uri=redirect_uri, code_challenge_method="S256",
+            client_id=self.provider.client_id,
+            client_secret=self.provider.resolved_client_secret(),
+            scope=" ".join(self.provider.scopes),
+            redirect_uri=redirect_uri,
+            code_challenge_method="S256",
         )
 
     async def begin(self, redirect_uri: str, next_path: str, max_age: int) -> tuple[str, PendingLogin]:
         """The provider's authorization URL and the secrets to keep until its callback."""
         metadata = await self.metadata()
-        pending = PendingLogin(provider=self.provider.name, state=generate_token(32), nonce=generate_token(32),
-                               code_verifier=generate_token(64), next_path=next_path, max_age=max_age)
+        pending = PendingLogin(
+            provider=self.provider.name,
+            state=generate_token(32),
+            nonce=generate_token(32),
+            code_verifier=generate_token(64),
+            next_path=next_path,
+            max_age=max_age,
+        )
         async with self._oauth(redirect_uri) as client:
             url, _ = client.create_authorization_url(
-                metadata["authorization_endpoint"], state=pending.state, code_verifier=pending.code_verifier,
-                nonce=pending.nonce, max_age=str(max_age),
+                metadata["authorization_endpoint"],
+                state=pending.state,
+                code_verifier=pending.code_verifier,
+                nonce=pending.nonce,
+                max_age=str(max_age),
             )
         return url, pending
 
@@ -123,8 +135,9 @@ class OidcClient:
         metadata = await self.metadata()
         async with self._oauth(redirect_uri) as client:
             try:
-                token = await client.fetch_token(metadata["token_endpoint"], code=code,
-                                                 code_verifier=pending.code_verifier)
+                token = await client.fetch_token(
+                    metadata["token_endpoint"], code=code, code_verifier=pending.code_verifier
+                )
             except OAuthError as error:
                 raise LoginError("token_exchange_failed", f"{error.error}: {error.description}") from error
             except httpx.HTTPError as error:
@@ -173,7 +186,9 @@ class OidcClient:
             leeway=CLOCK_LEEWAY_SECONDS,
             iss={"essential": True, "value": self.provider.issuer},
             aud={"essential": True, "value": self.provider.client_id},
-            sub={"essential": True}, exp={"essential": True}, iat={"essential": True},
+            sub={"essential": True},
+            exp={"essential": True},
+            iat={"essential": True},
             nonce={"essential": True, "value": nonce},
         )
         try:
@@ -182,8 +197,9 @@ class OidcClient:
             raise LoginError("token_expired", "the ID token has expired") from error
         except (InvalidClaimError, MissingClaimError) as error:
             claim = str(getattr(error, "claim", "") or error)
-            code = {"aud": "wrong_audience", "iss": "wrong_issuer", "nonce": "nonce_mismatch"}.get(claim,
-                                                                                                  "invalid_token")
+            code = {"aud": "wrong_audience", "iss": "wrong_issuer", "nonce": "nonce_mismatch"}.get(
+                claim, "invalid_token"
+            )
             raise LoginError(code, str(error)) from error
         audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
         if len(audiences) > 1 and claims.get("azp") != self.provider.client_id:

@@ -51,9 +51,13 @@ def map_claims(provider: IdentityProvider, claims: dict[str, Any]) -> MappedIden
     if isinstance(groups, str):
         groups = [groups]
     organisation = claims.get(names.organisation)
-    return MappedIdentity(subject=subject, email=email, name=str(claims.get(names.name) or ""),
-                          organisation=str(organisation) if organisation else None,
-                          groups=[str(g) for g in groups if isinstance(g, str | int)])
+    return MappedIdentity(
+        subject=subject,
+        email=email,
+        name=str(claims.get(names.name) or ""),
+        organisation=str(organisation) if organisation else None,
+        groups=[str(g) for g in groups if isinstance(g, str | int)],
+    )
 
 
 async def _organisation(session: AsyncSession, code: str) -> Organisation:

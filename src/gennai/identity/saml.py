@@ -64,13 +64,21 @@ def ensure_keypair(key_file: Path, cert_file: Path, common_name: str) -> None:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name[:64])])
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
-            .not_valid_after(now + timedelta(days=3650)).sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=3650))
+        .sign(key, hashes.SHA256())
+    )
     key_file.touch(mode=0o600)  # private before it holds the key
     key_file.chmod(0o600)
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
 
 
@@ -101,22 +109,27 @@ class SamlServiceProvider:
         metadata = provider.idp_metadata
         source = {"inline": [metadata]} if metadata.lstrip().startswith("<") else {"local": [metadata]}
         config = SPConfig()
-        config.load({
-            "entityid": provider.sp_entity_id,
-            "key_file": str(key_file), "cert_file": str(cert_file),
-            "encryption_keypairs": [{"key_file": str(key_file), "cert_file": str(cert_file)}],
-            "metadata": source,
-            "accepted_time_diff": CLOCK_SKEW_SECONDS,
-            "allow_unknown_attributes": True,
-            "service": {"sp": {
-                "endpoints": {"assertion_consumer_service": [(self.acs_url, BINDING_HTTP_POST)]},
-                "allow_unsolicited": False,
-                "want_response_signed": False,
-                "want_assertions_signed": False,
-                "want_assertions_or_response_signed": True,
-                "authn_requests_signed": False,
-            }},
-        })
+        config.load(
+            {
+                "entityid": provider.sp_entity_id,
+                "key_file": str(key_file),
+                "cert_file": str(cert_file),
+                "encryption_keypairs": [{"key_file": str(key_file), "cert_file": str(cert_file)}],
+                "metadata": source,
+                "accepted_time_diff": CLOCK_SKEW_SECONDS,
+                "allow_unknown_attributes": True,
+                "service": {
+                    "sp": {
+                        "endpoints": {"assertion_consumer_service": [(self.acs_url, BINDING_HTTP_POST)]},
+                        "allow_unsolicited": False,
+                        "want_response_signed": False,
+                        "want_assertions_signed": False,
+                        "want_assertions_or_response_signed": True,
+                        "authn_requests_signed": False,
+                    }
+                },
+            }
+        )
         self.client = Saml2Client(config)
         idps = list(self.client.metadata.identity_providers())
         if len(idps) != 1:
@@ -130,21 +143,24 @@ class SamlServiceProvider:
     def begin(self) -> tuple[str, str]:
         """The request id to remember and the IdP URL carrying the AuthnRequest (HTTP-Redirect)."""
         request_id, info = self.client.prepare_for_authenticate(
-            entityid=self.idp_entity_id, binding=BINDING_HTTP_REDIRECT, relay_state="")
+            entityid=self.idp_entity_id, binding=BINDING_HTTP_REDIRECT, relay_state=""
+        )
         location = dict(info["headers"])["Location"]
         return str(request_id), str(location)
 
     def verify(self, saml_response: str, outstanding: dict[str, str]) -> SamlSignIn:
         """The verified assertion, or LoginError naming the first check it failed."""
         try:
-            response = self.client.parse_authn_request_response(saml_response, BINDING_HTTP_POST,
-                                                                outstanding=outstanding)
+            response = self.client.parse_authn_request_response(
+                saml_response, BINDING_HTTP_POST, outstanding=outstanding
+            )
         except Exception as error:  # pysaml2 raises bare Exception for some checks (audience, conditions)
             raise _refusal(error) from error
         if response is None or response.assertion is None:
             raise LoginError("assertion_invalid", "the response carries no usable assertion")
-        claims: dict[str, Any] = {name: values[0] if len(values) == 1 else values
-                                  for name, values in response.get_identity().items()}
+        claims: dict[str, Any] = {
+            name: values[0] if len(values) == 1 else values for name, values in response.get_identity().items()
+        }
         name_id = response.name_id
         claims[SAML_NAME_ID] = name_id.text if name_id is not None else None
         if name_id is not None:
@@ -175,8 +191,9 @@ def read_envelope(saml_response: str) -> Envelope:
 class SamlProviders:
     """Every configured SAML provider by name, and the database state their sign-ins need."""
 
-    def __init__(self, providers: list[SamlProvider], base_url: str, data_dir: Path,
-                 sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, providers: list[SamlProvider], base_url: str, data_dir: Path, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
         self.sessions = sessions
         self.providers: dict[str, SamlServiceProvider] = {}
         for provider in providers:
@@ -195,8 +212,9 @@ class SamlProviders:
         async with transaction(self.sessions) as session:
             await session.execute(delete(SamlRequest).where(SamlRequest.expires_at < now))
             await session.execute(delete(SamlAssertion).where(SamlAssertion.expires_at < now))
-            session.add(SamlRequest(id=request_id, provider=sp.provider.name, next_path=next_path,
-                                    expires_at=now + REQUEST_TTL))
+            session.add(
+                SamlRequest(id=request_id, provider=sp.provider.name, next_path=next_path, expires_at=now + REQUEST_TTL)
+            )
         return url
 
     async def verify(self, sp: SamlServiceProvider, saml_response: str) -> tuple[SamlSignIn, str]:
@@ -208,8 +226,11 @@ class SamlProviders:
         async with self.sessions() as session:
             request = await session.get(SamlRequest, request_id) if request_id else None
         outstanding = {}
-        if request is not None and request.provider == sp.provider.name and request.expires_at.replace(
-                tzinfo=dt.UTC) > utcnow():
+        if (
+            request is not None
+            and request.provider == sp.provider.name
+            and request.expires_at.replace(tzinfo=dt.UTC) > utcnow()
+        ):
             outstanding[request.id] = request.next_path
         sign_in = await asyncio.to_thread(sp.verify, saml_response, outstanding)
         return sign_in, outstanding.get(request_id or "", "/")

@@ -53,8 +53,9 @@ def parse_query(filter_text: str | None, start_index: int | None, count: int | N
     if filter_text:
         match = FILTER.match(filter_text)
         if match is None:
-            raise ScimError(400, f"unsupported filter: {filter_text!r} (only 'attribute eq \"value\"')",
-                            "invalidFilter")
+            raise ScimError(
+                400, f"unsupported filter: {filter_text!r} (only 'attribute eq \"value\"')", "invalidFilter"
+            )
         attribute, value = match.group(1).lower(), match.group(2).replace('\\"', '"')
     return Query(attribute, value, max(1, start_index or 1), min(MAX_COUNT, max(0, 100 if count is None else count)))
 
@@ -76,11 +77,18 @@ def _text(value: Any, name: str, limit: int) -> str:
 
 def user_resource(user: User, organisation: str | None = None) -> dict[str, Any]:
     resource: dict[str, Any] = {
-        "schemas": [USER_SCHEMA], "id": str(user.id), "userName": user.email,
-        "displayName": user.display_name, "name": {"formatted": user.display_name},
-        "active": user.is_active, "emails": [{"value": user.email, "primary": True, "type": "work"}],
-        "meta": {"resourceType": "User", "created": user.created_at.isoformat(),
-                 "location": f"/scim/v2/Users/{user.id}"},
+        "schemas": [USER_SCHEMA],
+        "id": str(user.id),
+        "userName": user.email,
+        "displayName": user.display_name,
+        "name": {"formatted": user.display_name},
+        "active": user.is_active,
+        "emails": [{"value": user.email, "primary": True, "type": "work"}],
+        "meta": {
+            "resourceType": "User",
+            "created": user.created_at.isoformat(),
+            "location": f"/scim/v2/Users/{user.id}",
+        },
     }
     if user.external_id:
         resource["externalId"] = user.external_id
@@ -202,14 +210,23 @@ async def find_users(session: AsyncSession, query: Query) -> tuple[int, list[Use
 
 async def group_resource(session: AsyncSession, team: Team, with_members: bool = True) -> dict[str, Any]:
     resource: dict[str, Any] = {
-        "schemas": [GROUP_SCHEMA], "id": str(team.id), "displayName": team.name, "externalId": team.code,
-        "meta": {"resourceType": "Group", "created": team.created_at.isoformat(),
-                 "location": f"/scim/v2/Groups/{team.id}"},
+        "schemas": [GROUP_SCHEMA],
+        "id": str(team.id),
+        "displayName": team.name,
+        "externalId": team.code,
+        "meta": {
+            "resourceType": "Group",
+            "created": team.created_at.isoformat(),
+            "location": f"/scim/v2/Groups/{team.id}",
+        },
     }
     if with_members:
         rows = await session.execute(
-            select(User.id, User.email).join(Membership, Membership.user_id == User.id)
-            .where(Membership.team_id == team.id).order_by(User.email).limit(10_000)
+            select(User.id, User.email)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.team_id == team.id)
+            .order_by(User.email)
+            .limit(10_000)
         )
         resource["members"] = [{"value": str(user_id), "display": email} for user_id, email in rows.all()]
     return resource
@@ -220,7 +237,7 @@ def _member_ids(value: Any) -> list[uuid.UUID]:
     try:
         return [uuid.UUID(str(item["value"])) for item in items]
     except (TypeError, KeyError, ValueError) as error:
-        raise ScimError(400, "members must be a list of {\"value\": <user id>}", "invalidValue") from error
+        raise ScimError(400, 'members must be a list of {"value": <user id>}', "invalidValue") from error
 
 
 async def _add_members(session: AsyncSession, team: Team, ids: list[uuid.UUID]) -> None:

@@ -46,8 +46,12 @@ class Identity:
         return user, info
 
     async def set_active(
-        self, sessions: async_sessionmaker[AsyncSession], user_id: uuid.UUID, active: bool,
-        actor_id: uuid.UUID | None, via: str,
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        user_id: uuid.UUID,
+        active: bool,
+        actor_id: uuid.UUID | None,
+        via: str,
     ) -> User | None:
         """Activate or deactivate; deactivation ends every session (keys stop: they check the user)."""
         async with transaction(sessions) as session:
@@ -58,8 +62,14 @@ class Identity:
                 user.is_active = active
                 user.deactivated_at = None if active else utcnow()
                 action = "identity.user." + ("activate" if active else "deactivate")
-                add_event(session, actor_id=actor_id, action=action, outcome="ok", target=str(user.id),
-                          detail={"via": via, "email": user.email})
+                add_event(
+                    session,
+                    actor_id=actor_id,
+                    action=action,
+                    outcome="ok",
+                    target=str(user.id),
+                    detail={"via": via, "email": user.email},
+                )
         if not active:
             await self.store.end_all(user_id)
         return user
@@ -71,8 +81,9 @@ class Identity:
 
 
 def build_identity(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> Identity:
-    timeouts = Timeouts(idle=timedelta(minutes=settings.session_idle_minutes),
-                        absolute=timedelta(hours=settings.session_absolute_hours))
+    timeouts = Timeouts(
+        idle=timedelta(minutes=settings.session_idle_minutes), absolute=timedelta(hours=settings.session_absolute_hours)
+    )
     redis = None
     store: SessionStore
     if settings.redis_url:
@@ -84,8 +95,13 @@ def build_identity(settings: Settings, sessions: async_sessionmaker[AsyncSession
         store = SqlSessionStore(sessions, timeouts)
     base_url = (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
     saml = SamlProviders(settings.saml_providers, base_url, settings.data_dir, sessions)
-    return Identity(store=store, oidc=OidcClients(settings.oidc_providers), saml=saml,
-                    reauthenticate_seconds=settings.reauthenticate_days * 86400, redis=redis)
+    return Identity(
+        store=store,
+        oidc=OidcClients(settings.oidc_providers),
+        saml=saml,
+        reauthenticate_seconds=settings.reauthenticate_days * 86400,
+        redis=redis,
+    )
 
 
 async def ensure_common_team(sessions: async_sessionmaker[AsyncSession]) -> None:

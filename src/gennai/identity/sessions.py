@@ -84,8 +84,17 @@ class SqlSessionStore:
         token = secrets.token_urlsafe(32)
         now = utcnow()
         async with transaction(self.sessions) as session:
-            session.add(AuthSession(id=token_digest(token), user_id=user_id, provider=provider, created_at=now,
-                                    last_seen_at=now, expires_at=now + self.timeouts.absolute, id_token=id_token))
+            session.add(
+                AuthSession(
+                    id=token_digest(token),
+                    user_id=user_id,
+                    provider=provider,
+                    created_at=now,
+                    last_seen_at=now,
+                    expires_at=now + self.timeouts.absolute,
+                    id_token=id_token,
+                )
+            )
         return token
 
     async def get(self, token: str) -> SessionInfo | None:
@@ -119,8 +128,15 @@ class SqlSessionStore:
 
 
 def _info(row: AuthSession) -> SessionInfo:
-    return SessionInfo(id=row.id, user_id=row.user_id, provider=row.provider, created_at=row.created_at,
-                       last_seen_at=row.last_seen_at, expires_at=row.expires_at, id_token=row.id_token)
+    return SessionInfo(
+        id=row.id,
+        user_id=row.user_id,
+        provider=row.provider,
+        created_at=row.created_at,
+        last_seen_at=row.last_seen_at,
+        expires_at=row.expires_at,
+        id_token=row.id_token,
+    )
 
 
 class RedisSessionStore:
@@ -138,9 +154,16 @@ class RedisSessionStore:
         return max(1, int(remaining.total_seconds()))
 
     async def _save(self, info: SessionInfo, now: datetime) -> None:
-        body = json.dumps({"user_id": str(info.user_id), "provider": info.provider,
-                           "created_at": info.created_at.isoformat(), "last_seen_at": info.last_seen_at.isoformat(),
-                           "expires_at": info.expires_at.isoformat(), "id_token": info.id_token})
+        body = json.dumps(
+            {
+                "user_id": str(info.user_id),
+                "provider": info.provider,
+                "created_at": info.created_at.isoformat(),
+                "last_seen_at": info.last_seen_at.isoformat(),
+                "expires_at": info.expires_at.isoformat(),
+                "id_token": info.id_token,
+            }
+        )
         user_key = self.USER_PREFIX + str(info.user_id)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.set(self.PREFIX + info.id, body, ex=self._ttl(info, now))
@@ -151,8 +174,15 @@ class RedisSessionStore:
     async def create(self, user_id: uuid.UUID, provider: str, id_token: str | None) -> str:
         token = secrets.token_urlsafe(32)
         now = utcnow()
-        info = SessionInfo(id=token_digest(token), user_id=user_id, provider=provider, created_at=now,
-                           last_seen_at=now, expires_at=now + self.timeouts.absolute, id_token=id_token)
+        info = SessionInfo(
+            id=token_digest(token),
+            user_id=user_id,
+            provider=provider,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + self.timeouts.absolute,
+            id_token=id_token,
+        )
         await self._save(info, now)
         return token
 
@@ -161,10 +191,15 @@ class RedisSessionStore:
         if raw is None:
             return None
         data = json.loads(raw)
-        return SessionInfo(id=key, user_id=uuid.UUID(data["user_id"]), provider=data["provider"],
-                           created_at=datetime.fromisoformat(data["created_at"]),
-                           last_seen_at=datetime.fromisoformat(data["last_seen_at"]),
-                           expires_at=datetime.fromisoformat(data["expires_at"]), id_token=data["id_token"])
+        return SessionInfo(
+            id=key,
+            user_id=uuid.UUID(data["user_id"]),
+            provider=data["provider"],
+            created_at=datetime.fromisoformat(data["created_at"]),
+            last_seen_at=datetime.fromisoformat(data["last_seen_at"]),
+            expires_at=datetime.fromisoformat(data["expires_at"]),
+            id_token=data["id_token"],
+        )
 
     async def get(self, token: str) -> SessionInfo | None:
         now = utcnow()

@@ -31,11 +31,14 @@ async def _lock_team(session: AsyncSession, team_id: uuid.UUID) -> Team:
 
 
 async def _other_admins(session: AsyncSession, team_id: uuid.UUID, user_id: uuid.UUID) -> int:
-    return int(await session.scalar(
-        select(func.count()).select_from(Membership).where(
-            Membership.team_id == team_id, Membership.role == "admin", Membership.user_id != user_id
+    return int(
+        await session.scalar(
+            select(func.count())
+            .select_from(Membership)
+            .where(Membership.team_id == team_id, Membership.role == "admin", Membership.user_id != user_id)
         )
-    ) or 0)
+        or 0
+    )
 
 
 async def set_member(
@@ -71,8 +74,12 @@ async def remove_member(session: AsyncSession, team_id: uuid.UUID, user_id: uuid
 
 
 async def create_team(
-    session: AsyncSession, code: str, name: str, admin_id: uuid.UUID | None,
-    organisation_id: uuid.UUID | None = None, source: str = "admin",
+    session: AsyncSession,
+    code: str,
+    name: str,
+    admin_id: uuid.UUID | None,
+    organisation_id: uuid.UUID | None = None,
+    source: str = "admin",
 ) -> Team:
     """A new team, with its first admin when one is named (directories may add members later)."""
     code, name = code.strip(), name.strip()

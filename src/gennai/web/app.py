@@ -49,8 +49,10 @@ log = logging.getLogger(__name__)
 def security_headers(settings: Settings) -> list[tuple[bytes, bytes]]:
     """The protective headers; sign-out forms may redirect to the identity providers (RP-initiated logout)."""
     form_targets = " ".join(["'self'", *sorted({p.issuer.rstrip("/") for p in settings.oidc_providers})])
-    policy = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-              f"connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action {form_targets}")
+    policy = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action {form_targets}"
+    )
     return [
         (b"content-security-policy", policy.encode()),
         (b"x-content-type-options", b"nosniff"),
@@ -87,8 +89,9 @@ async def build_services(settings: Settings) -> Services:
     models = ModelRegistry(settings)
     guard = Guard()
     gateway = Gateway(sessions, models, guard)
-    chats = Chats(sessions, gateway, max_message_chars=settings.max_message_chars,
-                  max_messages=settings.max_conversation_messages)
+    chats = Chats(
+        sessions, gateway, max_message_chars=settings.max_message_chars, max_messages=settings.max_conversation_messages
+    )
     await ensure_common_team(sessions)
     local_user_id = None
     if not settings.sign_in_required:
@@ -96,11 +99,19 @@ async def build_services(settings: Settings) -> Services:
             local_user_id = (await get_or_create_user(session, LOCAL_USER_EMAIL, "ローカル利用者")).id
     if settings.legal_sample:
         await ensure_sample_ingested(sessions)
-    services = Services(settings=settings, engine=engine, sessions=sessions, models=models, gateway=gateway,
-                        guard=guard, chats=chats, templates=create_templates(settings.data_dir / "templates"),
-                        legal=await LegalResearch.open(sessions, _dense_ranking(settings, gateway)),
-                        identity=build_identity(settings, sessions),
-                        local_user_id=local_user_id)
+    services = Services(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        models=models,
+        gateway=gateway,
+        guard=guard,
+        chats=chats,
+        templates=create_templates(settings.data_dir / "templates"),
+        legal=await LegalResearch.open(sessions, _dense_ranking(settings, gateway)),
+        identity=build_identity(settings, sessions),
+        local_user_id=local_user_id,
+    )
     longest_timeout = max(spec.timeout_seconds for spec in settings.models)
     await close_interrupted_answers(sessions, older_than=timedelta(seconds=longest_timeout + 60))
     await models.load()
@@ -152,8 +163,13 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="gennai", version=__version__, lifespan=lifespan, docs_url="/api/docs", redoc_url=None)
     secure_cookies = bool(settings.public_url and settings.public_url.startswith("https://"))
-    app.add_middleware(SessionMiddleware, secret_key=settings.effective_secret_key, session_cookie="gennai_session",
-                       same_site="lax", https_only=secure_cookies)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.effective_secret_key,
+        session_cookie="gennai_session",
+        same_site="lax",
+        https_only=secure_cookies,
+    )
     app.add_middleware(SecurityHeaders, headers=security_headers(settings))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (health, preferences, chat, openai_api, legal, auth, keys, admin, scim):
@@ -179,9 +195,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, error: RequestValidationError) -> Response:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}" for e in error.errors()
-        )
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}" for e in error.errors())
         if request.url.path.startswith("/v1/"):
             return openai_error(400, problems, "invalid_request_error", "invalid_request")
         return JSONResponse({"error": {"code": "invalid_request", "message": problems}}, status_code=422)

@@ -154,7 +154,6 @@ def app_caller(app: str) -> Callable[..., Awaitable[User]]:
     return caller
 
 
-
 async def system_admin(user: PortalUser) -> User:
     """Pages that change the whole installation: teams, users, roles."""
     if user.role != "system_admin":

@@ -24,13 +24,15 @@ def idps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Idp]]:
         yield {name: stack.enter_context(running_idp(name, work_dir)) for name in ("mof", "mhlw")}
 
 
-async def identity_client(database: Database, data_dir: Path, providers: list[dict[str, Any]],
-                          **extra: Any) -> AsyncIterator[httpx.AsyncClient]:
+async def identity_client(
+    database: Database, data_dir: Path, providers: list[dict[str, Any]], **extra: Any
+) -> AsyncIterator[httpx.AsyncClient]:
     """The app in-process at APP_URL (other origins, such as the IdPs, go over the network)."""
     from gennai.web.app import create_app
 
-    settings = echo_settings(database.url, data_dir, oidc_providers=providers, public_url=APP_URL,
-                             scim_token=SCIM_TOKEN, **extra)
+    settings = echo_settings(
+        database.url, data_dir, oidc_providers=providers, public_url=APP_URL, scim_token=SCIM_TOKEN, **extra
+    )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         mounts = {APP_URL: httpx.ASGITransport(app=app)}

@@ -26,7 +26,13 @@ from gennai.identity.teams import create_team, set_member
 from .conftest import BROWSER, SCIM_TOKEN, identity_client
 
 ANONYMOUS, USER, TEAM_ADMIN, AUDITOR, SYSTEM_ADMIN, SCIM = (
-    "anonymous", "user", "team_admin", "auditor", "system_admin", "scim")
+    "anonymous",
+    "user",
+    "team_admin",
+    "auditor",
+    "system_admin",
+    "scim",
+)
 PRINCIPALS = (ANONYMOUS, USER, TEAM_ADMIN, AUDITOR, SYSTEM_ADMIN, SCIM)
 EVERYONE = frozenset(PRINCIPALS)
 SIGNED_IN = frozenset({USER, TEAM_ADMIN, AUDITOR, SYSTEM_ADMIN})
@@ -117,9 +123,14 @@ class World:
 async def world(database: Database, tmp_path: Path, db_sessions) -> AsyncIterator[World]:
     async for client in identity_client(database, tmp_path, [UNREACHABLE_IDP]):
         async with transaction(db_sessions) as session:
-            people = {role: User(email=f"{role}@example.go.jp", display_name=role,
-                                 role=role if role in (AUDITOR, SYSTEM_ADMIN) else "user")
-                      for role in (USER, TEAM_ADMIN, AUDITOR, SYSTEM_ADMIN, "victim")}
+            people = {
+                role: User(
+                    email=f"{role}@example.go.jp",
+                    display_name=role,
+                    role=role if role in (AUDITOR, SYSTEM_ADMIN) else "user",
+                )
+                for role in (USER, TEAM_ADMIN, AUDITOR, SYSTEM_ADMIN, "victim")
+            }
             session.add_all(people.values())
             await session.flush()
             team = await create_team(session, "matrix", "Matrix", people[TEAM_ADMIN].id)
@@ -130,9 +141,17 @@ async def world(database: Database, tmp_path: Path, db_sessions) -> AsyncIterato
             session.add(conversation)
         store = client.app.state.services.identity.store  # type: ignore[attr-defined]
         sessions = {role: await store.create(people[role].id, "ministry", None) for role in SIGNED_IN}
-        ids = {"team_id": str(team.id), "user_id": str(people["victim"].id), "key_id": str(victim_key.id),
-               "conversation_id": str(conversation.id), "group_id": str(team.id), "provider": "ministry",
-               "language": "en", "law_id": "none", "article": "1"}
+        ids = {
+            "team_id": str(team.id),
+            "user_id": str(people["victim"].id),
+            "key_id": str(victim_key.id),
+            "conversation_id": str(conversation.id),
+            "group_id": str(team.id),
+            "provider": "ministry",
+            "language": "en",
+            "law_id": "none",
+            "article": "1",
+        }
         yield World(client, sessions, keys, ids)
 
 

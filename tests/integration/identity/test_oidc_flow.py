@@ -30,9 +30,13 @@ async def make_teams(db_sessions) -> dict[str, uuid.UUID]:
 
 async def security_events(db_sessions) -> list[AuditEvent]:
     async with db_sessions() as session:
-        return list((await session.scalars(
-            select(AuditEvent).where(AuditEvent.action == "auth.login", AuditEvent.outcome != "ok")
-        )).all())
+        return list(
+            (
+                await session.scalars(
+                    select(AuditEvent).where(AuditEvent.action == "auth.login", AuditEvent.outcome != "ok")
+                )
+            ).all()
+        )
 
 
 async def test_sign_in_through_either_provider_lands_in_teams_with_roles(oidc_client: httpx.AsyncClient, db_sessions):
@@ -51,8 +55,9 @@ async def test_sign_in_through_either_provider_lands_in_teams_with_roles(oidc_cl
     assert (await oidc_client.get("/admin/users")).status_code == 200
 
 
-async def assert_alice_and_carol_granted(db_sessions, carol_browser: httpx.AsyncClient, teams: dict[str, uuid.UUID],
-                                         carol_source: str) -> None:
+async def assert_alice_and_carol_granted(
+    db_sessions, carol_browser: httpx.AsyncClient, teams: dict[str, uuid.UUID], carol_source: str
+) -> None:
     """Alice (system admin, admin of mof-budget) and Carol (auditor, in mhlw-policy) got what their groups grant."""
     assert (await carol_browser.get("/admin/audit")).status_code == 200  # carol is an auditor via her groups
     assert (await carol_browser.get("/admin/users")).status_code == 403
@@ -77,8 +82,7 @@ async def test_signing_keys_rotated_mid_test_keep_working(oidc_client: httpx.Asy
     assert landed.status_code == 200 and str(landed.url).endswith("/keys")
 
 
-async def test_replayed_and_mismatched_callbacks_are_refused_and_recorded(oidc_client: httpx.AsyncClient,
-                                                                          db_sessions):
+async def test_replayed_and_mismatched_callbacks_are_refused_and_recorded(oidc_client: httpx.AsyncClient, db_sessions):
     start = await oidc_client.get("/auth/login/mof", follow_redirects=True)
     form_action = httpx.URL(str(start.url)).join(start.text.split('action="')[1].split('"')[0])
     callback_url = None
@@ -104,12 +108,18 @@ async def test_replayed_and_mismatched_callbacks_are_refused_and_recorded(oidc_c
 
 
 @pytest.mark.parametrize("kid", ["forged", "the provider's"])
-async def test_forged_token_is_refused_through_the_callback(oidc_client: httpx.AsyncClient, db_sessions, monkeypatch,
-                                                            idps, kid):
+async def test_forged_token_is_refused_through_the_callback(
+    oidc_client: httpx.AsyncClient, db_sessions, monkeypatch, idps, kid
+):
     kid = idps["mof"].private_keys()["keys"][0]["kid"] if kid == "the provider's" else kid
     forger = RSAKey.generate_key(2048, parameters={"kid": kid})
-    claims = {"iss": idps["mof"].issuer, "aud": "gennai-mof", "sub": "alice", "exp": int(time.time()) + 300,
-              "iat": int(time.time())}
+    claims = {
+        "iss": idps["mof"].issuer,
+        "aud": "gennai-mof",
+        "sub": "alice",
+        "exp": int(time.time()) + 300,
+        "iat": int(time.time()),
+    }
     forged = jwt.encode({"alg": "RS256", "kid": kid}, claims, forger)
 
     async def fake_fetch_token(self, *args, **kwargs):
@@ -130,18 +140,29 @@ def _signed(idp: Idp, **claims) -> str:
     keys = KeySet.import_key_set(idp.private_keys())
     key = keys.keys[0]
     now = int(time.time())
-    body = {"iss": idp.issuer, "aud": f"gennai-{idp.name}", "sub": "alice", "exp": now + 300, "iat": now,
-            "nonce": "n-1", "auth_time": now, **claims}
+    body = {
+        "iss": idp.issuer,
+        "aud": f"gennai-{idp.name}",
+        "sub": "alice",
+        "exp": now + 300,
+        "iat": now,
+        "nonce": "n-1",
+        "auth_time": now,
+        **claims,
+    }
     return jwt.encode({"alg": "RS256", "kid": key.kid}, body, key)
 
 
-@pytest.mark.parametrize(("claims", "reason"), [
-    ({"exp": int(time.time()) - 3600}, "token_expired"),
-    ({"aud": "someone-else"}, "wrong_audience"),
-    ({"iss": "http://127.0.0.1:1"}, "wrong_issuer"),
-    ({"nonce": "another"}, "nonce_mismatch"),
-    ({"auth_time": int(time.time()) - 30 * 86400}, "reauthentication_required"),
-])
+@pytest.mark.parametrize(
+    ("claims", "reason"),
+    [
+        ({"exp": int(time.time()) - 3600}, "token_expired"),
+        ({"aud": "someone-else"}, "wrong_audience"),
+        ({"iss": "http://127.0.0.1:1"}, "wrong_issuer"),
+        ({"nonce": "another"}, "nonce_mismatch"),
+        ({"auth_time": int(time.time()) - 30 * 86400}, "reauthentication_required"),
+    ],
+)
 async def test_tokens_signed_by_the_provider_but_wrong_are_refused(oidc_client, idps, claims, reason):
     client = oidc_client.app.state.services.identity.oidc.get("mof")
     token = _signed(idps["mof"], **claims)

@@ -76,8 +76,11 @@ async def test_sign_in_lands_in_teams_with_roles(saml_client: httpx.AsyncClient,
         await saml_sign_in(other, "digital")
         await assert_alice_and_carol_granted(db_sessions, other, teams, carol_source="idp:digital")
     async with db_sessions() as session:
-        ok = await session.scalar(select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.action == "auth.login", AuditEvent.outcome == "ok", AuditEvent.target == "digital"))
+        ok = await session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "auth.login", AuditEvent.outcome == "ok", AuditEvent.target == "digital")
+        )
         assert ok == 2
 
 
@@ -87,17 +90,24 @@ async def assert_nothing_changed(db_sessions) -> None:
         assert await session.scalar(select(func.count()).select_from(SamlAssertion)) == 0
 
 
-@pytest.mark.parametrize(("mode", "reason"), [
-    ("forged", "assertion_signature"),
-    ("tampered", "assertion_signature"),
-    ("unsigned", "assertion_signature"),
-    ("expired", "assertion_expired"),
-    ("wrong_audience", "assertion_audience"),
-    ("misaddressed", "assertion_recipient"),
-    ("unsolicited", "unsolicited_response"),
-])
+@pytest.mark.parametrize(
+    ("mode", "reason"),
+    [
+        ("forged", "assertion_signature"),
+        ("tampered", "assertion_signature"),
+        ("unsigned", "assertion_signature"),
+        ("expired", "assertion_expired"),
+        ("wrong_audience", "assertion_audience"),
+        ("misaddressed", "assertion_recipient"),
+        ("unsolicited", "unsolicited_response"),
+    ],
+)
 async def test_spoiled_responses_are_refused_recorded_and_change_nothing(
-    saml_client: httpx.AsyncClient, saml_idp: SamlIdp, db_sessions, mode: str, reason: str,
+    saml_client: httpx.AsyncClient,
+    saml_idp: SamlIdp,
+    db_sessions,
+    mode: str,
+    reason: str,
 ):
     saml_idp.mode = mode  # type: ignore[assignment]
     refused = await saml_sign_in(saml_client, "digital")
@@ -133,7 +143,10 @@ async def test_a_response_signed_only_on_the_outside_is_accepted(saml_client: ht
 
 
 async def test_refused_by_the_mapping_or_the_user_state_the_assertion_stays_unused(
-    database: Database, tmp_path: Path, saml_idp: SamlIdp, db_sessions,
+    database: Database,
+    tmp_path: Path,
+    saml_idp: SamlIdp,
+    db_sessions,
 ):
     """The allow-list and deactivation are the same code as for OIDC, and a refusal records nothing."""
     provider = saml_provider_settings(saml_idp, allowed_domains=["mof.example.go.jp"])
@@ -150,7 +163,9 @@ async def test_refused_by_the_mapping_or_the_user_state_the_assertion_stays_unus
         acs, response = await saml_response_for(client, "digital")
         assert (await client.post(acs, data={"SAMLResponse": response})).status_code == 403
     assert [event.detail["reason"] for event in await security_events(db_sessions)] == [
-        "domain_not_allowed", "user_deactivated"]
+        "domain_not_allowed",
+        "user_deactivated",
+    ]
     async with db_sessions() as session:
         assert await session.scalar(select(func.count()).select_from(SamlAssertion)) == 1  # bob's first sign-in
         assert await session.scalar(select(func.count()).select_from(User)) == 1

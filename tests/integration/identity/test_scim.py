@@ -31,10 +31,17 @@ async def scim(database: Database, tmp_path: Path) -> AsyncIterator[httpx.AsyncC
 
 
 async def test_directory_creates_updates_and_deactivates_users(scim: httpx.AsyncClient, db_sessions):
-    created = await scim.post("/scim/v2/Users", json={
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "Hanako.Sato@MOF.example.go.jp",
-        "name": {"familyName": "佐藤", "givenName": "花子"}, "externalId": "e-1", "active": True,
-        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"organization": "mof"}})
+    created = await scim.post(
+        "/scim/v2/Users",
+        json={
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": "Hanako.Sato@MOF.example.go.jp",
+            "name": {"familyName": "佐藤", "givenName": "花子"},
+            "externalId": "e-1",
+            "active": True,
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"organization": "mof"},
+        },
+    )
     assert created.status_code == 201 and created.headers["content-type"].startswith("application/scim+json")
     user = created.json()
     assert user["userName"] == "hanako.sato@mof.example.go.jp" and user["displayName"] == "佐藤 花子"
@@ -47,10 +54,16 @@ async def test_directory_creates_updates_and_deactivates_users(scim: httpx.Async
     store = scim.app.state.services.identity.store  # type: ignore[attr-defined]
     token = await store.create(uuid.UUID(user["id"]), "ministry", None)
 
-    patched = await scim.patch(f"/scim/v2/Users/{user['id']}", json={
-        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-        "Operations": [{"op": "Replace", "path": "displayName", "value": "佐藤 花"},
-                       {"op": "Replace", "path": "active", "value": "False"}]})
+    patched = await scim.patch(
+        f"/scim/v2/Users/{user['id']}",
+        json={
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [
+                {"op": "Replace", "path": "displayName", "value": "佐藤 花"},
+                {"op": "Replace", "path": "active", "value": "False"},
+            ],
+        },
+    )
     assert patched.status_code == 200 and patched.json()["active"] is False
     # Access ends at once: the session and the API key stop working.
     assert await store.get(token) is None
@@ -68,11 +81,15 @@ async def test_groups_are_teams_with_members(scim: httpx.AsyncClient):
     group = await scim.post("/scim/v2/Groups", json={"displayName": "主計局", "externalId": "mof-shukei"})
     assert group.status_code == 201
     group_id = group.json()["id"]
-    added = await scim.patch(f"/scim/v2/Groups/{group_id}", json={
-        "Operations": [{"op": "add", "path": "members", "value": [{"value": user["id"]}]}]})
+    added = await scim.patch(
+        f"/scim/v2/Groups/{group_id}",
+        json={"Operations": [{"op": "add", "path": "members", "value": [{"value": user["id"]}]}]},
+    )
     assert [m["display"] for m in added.json()["members"]] == ["taro@mof.example.go.jp"]
-    removed = await scim.patch(f"/scim/v2/Groups/{group_id}", json={
-        "Operations": [{"op": "remove", "path": f'members[value eq "{user["id"]}"]'}]})
+    removed = await scim.patch(
+        f"/scim/v2/Groups/{group_id}",
+        json={"Operations": [{"op": "remove", "path": f'members[value eq "{user["id"]}"]'}]},
+    )
     assert removed.json()["members"] == []
     listed = (await scim.get("/scim/v2/Groups", params={"filter": 'externalId eq "mof-shukei"'})).json()
     assert listed["totalResults"] == 1
@@ -86,33 +103,51 @@ async def test_paging_uses_start_index_and_count(scim: httpx.AsyncClient):
     assert [r["userName"] for r in page["Resources"]] == ["u2@example.go.jp", "u3@example.go.jp"]
 
 
-@pytest.mark.parametrize(("method", "path", "body", "status", "scim_type"), [
-    ("POST", "/scim/v2/Users", "not json", 400, "invalidSyntax"),
-    ("POST", "/scim/v2/Users", {"displayName": "no userName"}, 400, "invalidValue"),
-    ("POST", "/scim/v2/Users", {"userName": "not-an-email"}, 400, "invalidValue"),
-    ("POST", "/scim/v2/Users", {"userName": "dup@example.go.jp"}, 409, "uniqueness"),
-    ("GET", "/scim/v2/Users?filter=userName%20co%20%22x%22", None, 400, "invalidFilter"),
-    ("PATCH", "/scim/v2/Users/{id}", {"Operations": [{"op": "replace", "path": "roles", "value": 1}]}, 400,
-     "invalidPath"),
-    ("PATCH", "/scim/v2/Users/{id}", {"Operations": [{"op": "replace", "path": "active", "value": "maybe"}]}, 400,
-     "invalidValue"),
-    ("GET", "/scim/v2/Users/00000000-0000-4000-8000-000000000000", None, 404, None),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "scim_type"),
+    [
+        ("POST", "/scim/v2/Users", "not json", 400, "invalidSyntax"),
+        ("POST", "/scim/v2/Users", {"displayName": "no userName"}, 400, "invalidValue"),
+        ("POST", "/scim/v2/Users", {"userName": "not-an-email"}, 400, "invalidValue"),
+        ("POST", "/scim/v2/Users", {"userName": "dup@example.go.jp"}, 409, "uniqueness"),
+        ("GET", "/scim/v2/Users?filter=userName%20co%20%22x%22", None, 400, "invalidFilter"),
+        (
+            "PATCH",
+            "/scim/v2/Users/{id}",
+            {"Operations": [{"op": "replace", "path": "roles", "value": 1}]},
+            400,
+            "invalidPath",
+        ),
+        (
+            "PATCH",
+            "/scim/v2/Users/{id}",
+            {"Operations": [{"op": "replace", "path": "active", "value": "maybe"}]},
+            400,
+            "invalidValue",
+        ),
+        ("GET", "/scim/v2/Users/00000000-0000-4000-8000-000000000000", None, 404, None),
+    ],
+)
 async def test_bad_input_is_refused_with_scim_errors_and_changes_nothing(
     scim: httpx.AsyncClient, db_sessions, method, path, body, status, scim_type
 ):
     existing = (await scim.post("/scim/v2/Users", json={"userName": "dup@example.go.jp"})).json()
     content = body if isinstance(body, str) else None
-    response = await scim.request(method, path.replace("{id}", existing["id"]), content=content,
-                                  json=body if not isinstance(body, str) else None)
+    response = await scim.request(
+        method, path.replace("{id}", existing["id"]), content=content, json=body if not isinstance(body, str) else None
+    )
     assert response.status_code == status
     error = response.json()
     assert error["schemas"] == [ERROR] and error["status"] == str(status) and error.get("scimType") == scim_type
     async with db_sessions() as session:
         assert await session.scalar(select(func.count()).select_from(User)) == 1
         assert (await session.get(User, uuid.UUID(existing["id"]))).is_active
-        assert await session.scalar(select(func.count()).select_from(AuditEvent)
-                                    .where(AuditEvent.action == "scim.refused")) == 1
+        assert (
+            await session.scalar(
+                select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "scim.refused")
+            )
+            == 1
+        )
 
 
 async def test_wrong_token_is_refused(scim: httpx.AsyncClient):

@@ -45,9 +45,12 @@ async def test_statutes_are_embedded_beside_the_server_and_searches_use_them(dat
 def test_ingest_embeds_new_articles_and_resumes(database: Database, tmp_path: Path):
     from importlib import resources
 
-    env = {"GENNAI_DATA_DIR": str(tmp_path), "GENNAI_DATABASE_URL": database.url,
-           "GENNAI_MODELS": '[{"name": "echo", "provider": "test"}, '
-                            '{"name": "echo-embed", "provider": "test", "kind": "embedding"}]'}
+    env = {
+        "GENNAI_DATA_DIR": str(tmp_path),
+        "GENNAI_DATABASE_URL": database.url,
+        "GENNAI_MODELS": '[{"name": "echo", "provider": "test"}, '
+        '{"name": "echo-embed", "provider": "test", "kind": "embedding"}]',
+    }
     unset = gennai("ingest", "embeddings", env=env)
     assert unset.returncode == 2 and "legal_embedding_model is not set" in unset.stderr
 

@@ -40,8 +40,10 @@ async def test_search_verify_ask_pages_and_csrf(legal_client: httpx.AsyncClient)
     assert (await legal_client.get("/api/legal/search", params={"q": "あ"})).status_code == 200
     assert (await legal_client.get("/api/legal/search", params={"q": "x", "limit": 0})).status_code == 400
 
-    verified = await legal_client.post("/api/legal/verify", json={
-        "text": "行政手続法第五条第一項により審査基準を定める。同法第九百九十九条は存在しない。"})
+    verified = await legal_client.post(
+        "/api/legal/verify",
+        json={"text": "行政手続法第五条第一項により審査基準を定める。同法第九百九十九条は存在しない。"},
+    )
     statuses = [(c["text"], c["status"]) for c in verified.json()["citations"]]
     assert statuses == [("行政手続法第五条第一項", "verified"), ("同法第九百九十九条", "not_found")]
     # Article-level statutes (no paragraph data) cannot confirm a paragraph: ambiguous, never verified.
@@ -51,13 +53,16 @@ async def test_search_verify_ask_pages_and_csrf(legal_client: httpx.AsyncClient)
     assert first["span"] == [0, 11] and first["law_id"] == "405AC0000000088" and first["article"] == "5"
 
     token = await csrf_token_of(legal_client, "/legal")
-    asked = await legal_client.post("/api/legal/ask", headers={"X-CSRF-Token": token},
-                                    json={"question": "審査基準とは何か", "form": "definition"})
+    asked = await legal_client.post(
+        "/api/legal/ask", headers={"X-CSRF-Token": token}, json={"question": "審査基準とは何か", "form": "definition"}
+    )
     body = asked.json()
     assert asked.status_code == 200, body
     assert body["sources"] and body["sources"][0]["law_id"]
-    assert all(c["status"] in {"verified", "not_found", "not_in_force", "quote_mismatch", "ambiguous"}
-               for c in body["citations"])
+    assert all(
+        c["status"] in {"verified", "not_found", "not_in_force", "quote_mismatch", "ambiguous"}
+        for c in body["citations"]
+    )
     bad_form = await legal_client.post("/api/legal/ask", json={"question": "x", "form": "poem"})
     assert bad_form.status_code == 400 and bad_form.json()["error"]["code"] == "bad_form"
 

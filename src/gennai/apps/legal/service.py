@@ -73,16 +73,20 @@ class LegalResearch:
             await self._fresh()
 
     async def search(
-        self, query: str, *, law: str | None = None, law_type: str | None = None,
-        as_of: date | None = None, limit: int = 10, caller: uuid.UUID | None = None,
+        self,
+        query: str,
+        *,
+        law: str | None = None,
+        law_type: str | None = None,
+        as_of: date | None = None,
+        limit: int = 10,
+        caller: uuid.UUID | None = None,
     ) -> list[SearchHit]:
         text = _checked_text(query, MAX_QUERY_CHARS, "query")
         if not 1 <= limit <= MAX_LIMIT:
             raise LegalInputError("bad_limit", f"limit must be between 1 and {MAX_LIMIT}")
         await self._fresh()
-        return await self.search_index.search(
-            text, law=law, law_type=law_type, as_of=as_of, limit=limit, caller=caller
-        )
+        return await self.search_index.search(text, law=law, law_type=law_type, as_of=as_of, limit=limit, caller=caller)
 
     async def article(self, law_id: str, article: str, as_of: date | None = None) -> ArticleView | None:
         await self._fresh()
@@ -94,8 +98,15 @@ class LegalResearch:
         return await verify_text(checked, self.store, as_of=as_of, parser=self.search_index.parser)
 
     async def ask(
-        self, question: str, generate: Generate, *, form: str = "overview", as_of: date | None = None,
-        law: str | None = None, source_chars: int = 8000, caller: uuid.UUID | None = None,
+        self,
+        question: str,
+        generate: Generate,
+        *,
+        form: str = "overview",
+        as_of: date | None = None,
+        law: str | None = None,
+        source_chars: int = 8000,
+        caller: uuid.UUID | None = None,
     ) -> GroundedAnswer:
         """Retrieve provisions for the question, let the model answer from them, verify every citation.
 
@@ -107,8 +118,9 @@ class LegalResearch:
         hits = await self.search(text, law=law, as_of=as_of, limit=ANSWER_SOURCES, caller=caller)
         provisions = await self._provisions(hits, as_of, source_chars)
         report_form: ReportForm = form  # type: ignore[assignment]
-        return await answer_question(text, provisions, generate, self.store, form=report_form, as_of=as_of,
-                                     parser=self.search_index.parser)
+        return await answer_question(
+            text, provisions, generate, self.store, form=report_form, as_of=as_of, parser=self.search_index.parser
+        )
 
     async def _provisions(self, hits: list[SearchHit], as_of: date | None, budget: int) -> list[ProvisionText]:
         found: list[ProvisionText] = []

@@ -75,18 +75,25 @@ TeamManager = Annotated[Team, Depends(team_manager)]
 
 
 @router.get("/users", response_class=HTMLResponse)
-async def users_page(request: Request, admin: SystemAdmin, services: ServicesDep, q: Search = "",
-                     after: Cursor = None) -> Response:
+async def users_page(
+    request: Request, admin: SystemAdmin, services: ServicesDep, q: Search = "", after: Cursor = None
+) -> Response:
     async with services.sessions() as session:
         page = await list_users(session, q, after)
         total = await count_users(session, q)
-    return render(request, "admin_users.html", {"page": page, "q": q, "total": total, "roles": GLOBAL_ROLES,
-                                                "me": admin})
+    return render(
+        request, "admin_users.html", {"page": page, "q": q, "total": total, "roles": GLOBAL_ROLES, "me": admin}
+    )
 
 
 @router.post("/users/{user_id}/active")
-async def set_active(user_id: uuid.UUID, admin: SystemAdmin, services: ServicesDep,
-                     active: Annotated[bool, Form()], back: Annotated[str, Form()] = "/admin/users") -> Response:
+async def set_active(
+    user_id: uuid.UUID,
+    admin: SystemAdmin,
+    services: ServicesDep,
+    active: Annotated[bool, Form()],
+    back: Annotated[str, Form()] = "/admin/users",
+) -> Response:
     if user_id == admin.id:
         raise HTTPException(400, detail="cannot_change_self")
     assert services.identity is not None
@@ -96,8 +103,13 @@ async def set_active(user_id: uuid.UUID, admin: SystemAdmin, services: ServicesD
 
 
 @router.post("/users/{user_id}/role")
-async def set_role(user_id: uuid.UUID, admin: SystemAdmin, services: ServicesDep,
-                   role: Annotated[str, Form()], back: Annotated[str, Form()] = "/admin/users") -> Response:
+async def set_role(
+    user_id: uuid.UUID,
+    admin: SystemAdmin,
+    services: ServicesDep,
+    role: Annotated[str, Form()],
+    back: Annotated[str, Form()] = "/admin/users",
+) -> Response:
     if role not in GLOBAL_ROLES:
         raise HTTPException(400, detail="invalid_role")
     if user_id == admin.id:
@@ -106,52 +118,80 @@ async def set_role(user_id: uuid.UUID, admin: SystemAdmin, services: ServicesDep
         user = await session.get(User, user_id)
         if user is None:
             raise HTTPException(404, detail="not_found")
-        add_event(session, actor_id=admin.id, action="identity.user.role", outcome="ok", target=str(user.id),
-                  detail={"from": user.role, "to": role})
+        add_event(
+            session,
+            actor_id=admin.id,
+            action="identity.user.role",
+            outcome="ok",
+            target=str(user.id),
+            detail={"from": user.role, "to": role},
+        )
         user.role, user.role_source = role, "admin"
     return RedirectResponse(back if back.startswith("/admin/") else "/admin/users", status_code=303)
 
 
 @router.get("/teams", response_class=HTMLResponse)
-async def teams_page(request: Request, visible: TeamsViewer, user: PortalUser, services: ServicesDep,
-                     q: Search = "", after: Cursor = None, error: str | None = None) -> Response:
+async def teams_page(
+    request: Request,
+    visible: TeamsViewer,
+    user: PortalUser,
+    services: ServicesDep,
+    q: Search = "",
+    after: Cursor = None,
+    error: str | None = None,
+) -> Response:
     async with services.sessions() as session:
         page = await list_teams(session, q, after, only=visible)
         organisations = await list_organisations(session) if visible is None else []
-    return render(request, "admin_teams.html", {"page": page, "q": q, "organisations": organisations,
-                                                "can_create": visible is None, "error": error})
+    return render(
+        request,
+        "admin_teams.html",
+        {"page": page, "q": q, "organisations": organisations, "can_create": visible is None, "error": error},
+    )
 
 
 @router.post("/teams")
 async def create_team_route(
-    admin: SystemAdmin, services: ServicesDep,
-    code: Annotated[str, Form(max_length=100)], name: Annotated[str, Form(max_length=200)],
-    admin_email: Annotated[str, Form(max_length=320)], organisation_id: Annotated[str, Form()] = "",
+    admin: SystemAdmin,
+    services: ServicesDep,
+    code: Annotated[str, Form(max_length=100)],
+    name: Annotated[str, Form(max_length=200)],
+    admin_email: Annotated[str, Form(max_length=320)],
+    organisation_id: Annotated[str, Form()] = "",
 ) -> Response:
     async with transaction(services.sessions) as session:
         first_admin = await session.scalar(select(User).where(User.email == admin_email.strip().lower()))
         if first_admin is None:
             raise HTTPException(400, detail="unknown_user")
         try:
-            team = await create_team(session, code, name, first_admin.id,
-                                     uuid.UUID(organisation_id) if organisation_id else None)
+            team = await create_team(
+                session, code, name, first_admin.id, uuid.UUID(organisation_id) if organisation_id else None
+            )
         except (TeamError, ValueError) as error:
             raise HTTPException(400, detail="invalid_team") from error
-        add_event(session, actor_id=admin.id, action="identity.team.create", outcome="ok", target=str(team.id),
-                  detail={"code": team.code, "admin": first_admin.email})
+        add_event(
+            session,
+            actor_id=admin.id,
+            action="identity.team.create",
+            outcome="ok",
+            target=str(team.id),
+            detail={"code": team.code, "admin": first_admin.email},
+        )
     return RedirectResponse(f"/admin/teams/{team.id}", status_code=303)
 
 
 @router.get("/teams/{team_id}", response_class=HTMLResponse)
-async def team_page(request: Request, team: TeamManager, services: ServicesDep, after: Cursor = None,
-                    error: str | None = None) -> Response:
+async def team_page(
+    request: Request, team: TeamManager, services: ServicesDep, after: Cursor = None, error: str | None = None
+) -> Response:
     async with services.sessions() as session:
         page = await team_members(session, team.id, after)
     return render(request, "admin_team.html", {"team": team, "page": page, "error": error})
 
 
-async def _change_members(team: Team, actor: User, services: ServicesDep, action: str, target: uuid.UUID,
-                          role: str | None) -> Response:
+async def _change_members(
+    team: Team, actor: User, services: ServicesDep, action: str, target: uuid.UUID, role: str | None
+) -> Response:
     """Add, re-role or remove a member; a change that would leave the team without an admin is refused."""
     try:
         async with transaction(services.sessions) as session:
@@ -159,8 +199,14 @@ async def _change_members(team: Team, actor: User, services: ServicesDep, action
                 await remove_member(session, team.id, target)
             else:
                 await set_member(session, team.id, target, role)
-            add_event(session, actor_id=actor.id, action=action, outcome="ok", target=str(team.id),
-                      detail={"user_id": str(target), "role": role})
+            add_event(
+                session,
+                actor_id=actor.id,
+                action=action,
+                outcome="ok",
+                target=str(team.id),
+                detail={"user_id": str(target), "role": role},
+            )
     except LastAdminError:
         return RedirectResponse(f"/admin/teams/{team.id}?error=last_admin", status_code=303)
     except TeamError:
@@ -169,8 +215,13 @@ async def _change_members(team: Team, actor: User, services: ServicesDep, action
 
 
 @router.post("/teams/{team_id}/members")
-async def add_member(team: TeamManager, user: PortalUser, services: ServicesDep,
-                     email: Annotated[str, Form(max_length=320)], role: Annotated[str, Form()] = "member") -> Response:
+async def add_member(
+    team: TeamManager,
+    user: PortalUser,
+    services: ServicesDep,
+    email: Annotated[str, Form(max_length=320)],
+    role: Annotated[str, Form()] = "member",
+) -> Response:
     async with services.sessions() as session:
         member = await session.scalar(select(User.id).where(User.email == email.strip().lower()))
     if member is None:
@@ -179,8 +230,9 @@ async def add_member(team: TeamManager, user: PortalUser, services: ServicesDep,
 
 
 @router.post("/teams/{team_id}/members/{user_id}/role")
-async def member_role(team: TeamManager, user_id: uuid.UUID, user: PortalUser, services: ServicesDep,
-                      role: Annotated[str, Form()]) -> Response:
+async def member_role(
+    team: TeamManager, user_id: uuid.UUID, user: PortalUser, services: ServicesDep, role: Annotated[str, Form()]
+) -> Response:
     return await _change_members(team, user, services, "identity.team.member_role", user_id, role)
 
 
@@ -197,17 +249,26 @@ async def organisations_page(request: Request, admin: SystemAdmin, services: Ser
 
 
 @router.post("/organisations")
-async def create_organisation(admin: SystemAdmin, services: ServicesDep,
-                              code: Annotated[str, Form(min_length=1, max_length=100)],
-                              name: Annotated[str, Form(min_length=1, max_length=200)]) -> Response:
+async def create_organisation(
+    admin: SystemAdmin,
+    services: ServicesDep,
+    code: Annotated[str, Form(min_length=1, max_length=100)],
+    name: Annotated[str, Form(min_length=1, max_length=200)],
+) -> Response:
     async with transaction(services.sessions) as session:
         if await session.scalar(select(Organisation.id).where(Organisation.code == code.strip())):
             raise HTTPException(400, detail="duplicate_code")
         organisation = Organisation(code=code.strip(), name=name.strip())
         session.add(organisation)
         await session.flush()
-        add_event(session, actor_id=admin.id, action="identity.organisation.create", outcome="ok",
-                  target=str(organisation.id), detail={"code": organisation.code})
+        add_event(
+            session,
+            actor_id=admin.id,
+            action="identity.organisation.create",
+            outcome="ok",
+            target=str(organisation.id),
+            detail={"code": organisation.code},
+        )
     return RedirectResponse("/admin/organisations", status_code=303)
 
 
@@ -222,20 +283,37 @@ async def keys_page(request: Request, admin: SystemAdmin, services: ServicesDep,
 async def revoke(key_id: uuid.UUID, admin: SystemAdmin, services: ServicesDep) -> Response:
     async with transaction(services.sessions) as session:
         done = await revoke_key(session, key_id, owner_id=None)
-        add_event(session, actor_id=admin.id, action="identity.key.revoke", outcome="ok" if done else "error",
-                  target=str(key_id), detail={"by": "admin"})
+        add_event(
+            session,
+            actor_id=admin.id,
+            action="identity.key.revoke",
+            outcome="ok" if done else "error",
+            target=str(key_id),
+            detail={"by": "admin"},
+        )
     return RedirectResponse("/admin/keys", status_code=303)
 
 
 @router.get("/audit", response_class=HTMLResponse)
-async def audit_page(request: Request, reader: Auditor, services: ServicesDep,
-                     action: Annotated[str, Query(max_length=100)] = "auth.") -> Response:
+async def audit_page(
+    request: Request, reader: Auditor, services: ServicesDep, action: Annotated[str, Query(max_length=100)] = "auth."
+) -> Response:
     """Recent events whose action starts with ``action`` (default: sign-in events); the read is recorded."""
     async with transaction(services.sessions) as session:
-        events = (await session.scalars(
-            select(AuditEvent).where(AuditEvent.action.startswith(action, autoescape=True))
-            .order_by(AuditEvent.id.desc()).limit(100)
-        )).all()
-        add_event(session, actor_id=reader.id, action="audit.read", outcome="ok", target="audit_events",
-                  detail={"action_prefix": action, "rows": len(events)})
+        events = (
+            await session.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.action.startswith(action, autoescape=True))
+                .order_by(AuditEvent.id.desc())
+                .limit(100)
+            )
+        ).all()
+        add_event(
+            session,
+            actor_id=reader.id,
+            action="audit.read",
+            outcome="ok",
+            target="audit_events",
+            detail={"action_prefix": action, "rows": len(events)},
+        )
     return render(request, "admin_audit.html", {"events": events, "action": action})

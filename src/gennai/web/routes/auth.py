@@ -54,10 +54,18 @@ def _client(services: Services, provider: str) -> OidcClient:
 
 
 async def _refuse(request: Request, services: Services, provider: str, error: LoginError) -> Response:
-    await record_event(services.sessions, actor_id=None, action="auth.login",
-                       outcome="error" if error.status >= 500 else "denied", target=provider,
-                       detail={"reason": error.code, "detail": error.detail[:500],
-                               "client": request.client.host if request.client else None})
+    await record_event(
+        services.sessions,
+        actor_id=None,
+        action="auth.login",
+        outcome="error" if error.status >= 500 else "denied",
+        target=provider,
+        detail={
+            "reason": error.code,
+            "detail": error.detail[:500],
+            "client": request.client.host if request.client else None,
+        },
+    )
     return render(request, "error.html", {"code": "auth." + error.code}, status_code=error.status)
 
 
@@ -67,8 +75,9 @@ async def login_page(request: Request, services: ServicesDep, next: str = "/") -
         return RedirectResponse("/", status_code=303)
     providers = [client.provider for client in services.identity.oidc.clients.values()]
     saml_providers = [sp.provider for sp in services.identity.saml.providers.values()]
-    return render(request, "login.html", {"providers": providers, "saml_providers": saml_providers,
-                                          "next": local_path(next)})
+    return render(
+        request, "login.html", {"providers": providers, "saml_providers": saml_providers, "next": local_path(next)}
+    )
 
 
 @router.get("/login/{provider}")
@@ -81,7 +90,7 @@ async def login(provider: str, request: Request, services: ServicesDep, next: st
     except LoginError as error:
         return await _refuse(request, services, provider, error)
     waiting = [p for p in request.session.get(PENDING_KEY, []) if time.time() - p["started_at"] < PENDING_MAX_SECONDS]
-    request.session[PENDING_KEY] = [*waiting[-(PENDING_LIMIT - 1):], pending.to_json()]
+    request.session[PENDING_KEY] = [*waiting[-(PENDING_LIMIT - 1) :], pending.to_json()]
     return RedirectResponse(url, status_code=303)
 
 
@@ -100,7 +109,9 @@ def _take_pending(request: Request, provider: str, state: str | None) -> Pending
 
 @router.get("/callback/{provider}")
 async def callback(
-    provider: str, request: Request, services: ServicesDep,
+    provider: str,
+    request: Request,
+    services: ServicesDep,
     code: Annotated[str | None, Query(max_length=2000)] = None,
     state: Annotated[str | None, Query(max_length=200)] = None,
     error: Annotated[str | None, Query(max_length=200)] = None,
@@ -114,15 +125,19 @@ async def callback(
             raise LoginError("idp_error", f"{error or 'no code'}: {error_description or ''}")
         redirect_uri = f"{_base_url(request, services)}/auth/callback/{provider}"
         sign_in = await client.finish(code, pending, redirect_uri)
-        return await _signed_in(request, services, client.provider, sign_in.claims, sign_in.id_token,
-                                pending.next_path)
+        return await _signed_in(request, services, client.provider, sign_in.claims, sign_in.id_token, pending.next_path)
     except LoginError as refusal:
         return await _refuse(request, services, provider, refusal)
 
 
 async def _signed_in(
-    request: Request, services: Services, provider: IdentityProvider, claims: dict[str, Any],
-    id_token: str | None, next_path: str, saml_assertion: SamlSignIn | None = None,
+    request: Request,
+    services: Services,
+    provider: IdentityProvider,
+    claims: dict[str, Any],
+    id_token: str | None,
+    next_path: str,
+    saml_assertion: SamlSignIn | None = None,
 ) -> Response:
     """The one ending of every sign-in, OIDC or SAML: map the claims, provision the user, start a session."""
     assert services.identity is not None
@@ -131,13 +146,25 @@ async def _signed_in(
         if saml_assertion is not None:
             await use_once(session, provider.name, saml_assertion)
         user = await sign_in_user(session, provider, identity)
-        add_event(session, actor_id=user.id, action="auth.login", outcome="ok", target=provider.name,
-                  detail={"subject": identity.subject, "groups": identity.groups[:50]})
+        add_event(
+            session,
+            actor_id=user.id,
+            action="auth.login",
+            outcome="ok",
+            target=provider.name,
+            detail={"subject": identity.subject, "groups": identity.groups[:50]},
+        )
     token = await services.identity.store.create(user.id, provider.name, id_token)
     request.session.pop(CSRF_SESSION_KEY, None)  # a fresh CSRF token for the fresh session
     response = RedirectResponse(next_path, status_code=303)
-    response.set_cookie(COOKIE, token, httponly=True, samesite="lax", path="/",
-                        secure=request.url.scheme == "https" or _base_url(request, services).startswith("https://"))
+    response.set_cookie(
+        COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        path="/",
+        secure=request.url.scheme == "https" or _base_url(request, services).startswith("https://"),
+    )
     return response
 
 
@@ -164,7 +191,9 @@ async def saml_login(provider: str, request: Request, services: ServicesDep, nex
 
 @router.post("/saml/{provider}/acs")
 async def saml_acs(
-    provider: str, request: Request, services: ServicesDep,
+    provider: str,
+    request: Request,
+    services: ServicesDep,
     saml_response: Annotated[str, Form(alias="SAMLResponse")] = "",
 ) -> Response:
     """The IdP's HTTP-POST: verified, used once, then the same session as any sign-in."""
@@ -174,8 +203,9 @@ async def saml_acs(
         if not saml_response:
             raise LoginError("assertion_invalid", "no SAMLResponse was posted")
         assertion, next_path = await services.identity.saml.verify(sp, saml_response)
-        return await _signed_in(request, services, sp.provider, assertion.claims, None, local_path(next_path),
-                                assertion)
+        return await _signed_in(
+            request, services, sp.provider, assertion.claims, None, local_path(next_path), assertion
+        )
     except LoginError as refusal:
         return await _refuse(request, services, provider, refusal)
 
@@ -186,8 +216,9 @@ async def logout(request: Request, user: PortalUser, services: ServicesDep) -> R
     target = f"{_base_url(request, services)}/auth/logged-out"
     token = request.cookies.get(COOKIE)
     info = await services.identity.store.end(token) if services.identity and token else None
-    await record_event(services.sessions, actor_id=user.id, action="auth.logout", outcome="ok",
-                       target=info.provider if info else "")
+    await record_event(
+        services.sessions, actor_id=user.id, action="auth.logout", outcome="ok", target=info.provider if info else ""
+    )
     destination = target
     client = services.identity.oidc.get(info.provider) if services.identity and info else None
     if client is not None and info is not None:

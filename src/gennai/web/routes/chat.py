@@ -53,8 +53,10 @@ def _stream_response(services: ServicesDep, user: User, turn: Turn) -> Streaming
                 if isinstance(event, TextDelta):
                     yield _sse("delta", {"text": event.text})
                 elif isinstance(event, Finished):
-                    usage = {"prompt_tokens": event.usage.prompt_tokens,
-                             "completion_tokens": event.usage.completion_tokens}
+                    usage = {
+                        "prompt_tokens": event.usage.prompt_tokens,
+                        "completion_tokens": event.usage.completion_tokens,
+                    }
                     yield _sse("done", {"status": "complete", "usage": usage})
         except ProviderError as failure:
             yield _sse("error", {"code": "model_failed", "message": str(failure)})
@@ -83,8 +85,9 @@ async def retry(conversation_id: uuid.UUID, body: Retry, user: PortalUser, servi
 
 @router.get("/", response_class=HTMLResponse)
 async def home(request: Request, user: PortalUser, services: ServicesDep) -> Response:
-    return render(request, "chat.html", {"conversation": None, "messages": [],
-                                         "selected_model": services.models.default})
+    return render(
+        request, "chat.html", {"conversation": None, "messages": [], "selected_model": services.models.default}
+    )
 
 
 @router.get("/c/{conversation_id}", response_class=HTMLResponse)
@@ -95,8 +98,11 @@ async def conversation_page(
         conversation = await services.chats.get(user, conversation_id)
     except ChatError:
         return render(request, "error.html", {"code": "not_found"}, status_code=404)
-    return render(request, "chat.html", {"conversation": conversation, "messages": conversation.messages,
-                                         "selected_model": conversation.model})
+    return render(
+        request,
+        "chat.html",
+        {"conversation": conversation, "messages": conversation.messages, "selected_model": conversation.model},
+    )
 
 
 @router.get("/history", response_class=HTMLResponse)
@@ -107,15 +113,19 @@ async def history(request: Request, user: PortalUser, services: ServicesDep) -> 
 
 @router.post("/history/{conversation_id}/rename", response_model=None)
 async def rename(
-    conversation_id: uuid.UUID, request: Request, title: Annotated[str, Form()],
-    user: PortalUser, services: ServicesDep,
+    conversation_id: uuid.UUID,
+    request: Request,
+    title: Annotated[str, Form()],
+    user: PortalUser,
+    services: ServicesDep,
 ) -> Response:
     try:
         await services.chats.rename(user, conversation_id, title)
     except ChatError as error:
         conversations = await services.chats.recent(user)
-        return render(request, "history.html", {"conversations": conversations, "error": error.code},
-                      status_code=error.status)
+        return render(
+            request, "history.html", {"conversations": conversations, "error": error.code}, status_code=error.status
+        )
     return RedirectResponse("/history", status_code=303)
 
 

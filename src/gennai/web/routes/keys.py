@@ -29,13 +29,24 @@ def names(text: str) -> list[str] | None:
     return listed or None
 
 
-async def _page(request: Request, user: PortalUser, services: ServicesDep, after: str | None = None,
-                created: str | None = None, error: str | None = None, status_code: int = 200) -> Response:
+async def _page(
+    request: Request,
+    user: PortalUser,
+    services: ServicesDep,
+    after: str | None = None,
+    created: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
     async with services.sessions() as session:
         page = await list_keys(session, owner_id=user.id, after=after)
         teams = await user_teams(session, user.id)
-    return render(request, "keys.html", {"page": page, "teams": teams, "created": created, "error": error},
-                  status_code=status_code)
+    return render(
+        request,
+        "keys.html",
+        {"page": page, "teams": teams, "created": created, "error": error},
+        status_code=status_code,
+    )
 
 
 @router.get("/keys", response_class=HTMLResponse)
@@ -45,7 +56,9 @@ async def keys_page(request: Request, user: PortalUser, services: ServicesDep, a
 
 @router.post("/keys", response_class=HTMLResponse)
 async def create(
-    request: Request, user: PortalUser, services: ServicesDep,
+    request: Request,
+    user: PortalUser,
+    services: ServicesDep,
     name: Annotated[str, Form(max_length=200)] = "",
     days: Annotated[int, Form(ge=1, le=3650)] = 90,
     team_id: Annotated[str, Form()] = "",
@@ -59,10 +72,22 @@ async def create(
             if team_id not in mine:
                 return await _page(request, user, services, error="not_member", status_code=403)
             team = mine[team_id].id
-        key, plain = await create_key(session, user, name.strip(), expires_at=utcnow() + timedelta(days=days),
-                                      team_id=team, scopes=KeyScopes(models=names(models), apps=names(apps)))
-        add_event(session, actor_id=user.id, action="identity.key.create", outcome="ok", target=str(key.id),
-                  detail={"team_id": team_id or None, "scopes": key.scopes})
+        key, plain = await create_key(
+            session,
+            user,
+            name.strip(),
+            expires_at=utcnow() + timedelta(days=days),
+            team_id=team,
+            scopes=KeyScopes(models=names(models), apps=names(apps)),
+        )
+        add_event(
+            session,
+            actor_id=user.id,
+            action="identity.key.create",
+            outcome="ok",
+            target=str(key.id),
+            detail={"team_id": team_id or None, "scopes": key.scopes},
+        )
     return await _page(request, user, services, created=plain, status_code=201)
 
 
@@ -70,6 +95,11 @@ async def create(
 async def revoke(key_id: uuid.UUID, user: PortalUser, services: ServicesDep) -> Response:
     async with transaction(services.sessions) as session:
         done = await revoke_key(session, key_id, owner_id=user.id)
-        add_event(session, actor_id=user.id, action="identity.key.revoke", outcome="ok" if done else "denied",
-                  target=str(key_id))
+        add_event(
+            session,
+            actor_id=user.id,
+            action="identity.key.revoke",
+            outcome="ok" if done else "denied",
+            target=str(key_id),
+        )
     return RedirectResponse("/keys", status_code=303)

@@ -36,9 +36,17 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
 
 
 def _hit_json(hit: SearchHit) -> dict[str, Any]:
-    return {"law_id": hit.law_id, "law_title": hit.law_title, "article": hit.article, "paragraph": hit.paragraph,
-            "text": hit.text, "score": round(hit.score, 4), "path": hit.path_label, "caption": hit.caption,
-            "url": f"/legal/laws/{hit.law_id}/articles/{hit.article}"}
+    return {
+        "law_id": hit.law_id,
+        "law_title": hit.law_title,
+        "article": hit.article,
+        "paragraph": hit.paragraph,
+        "text": hit.text,
+        "score": round(hit.score, 4),
+        "path": hit.path_label,
+        "caption": hit.caption,
+        "url": f"/legal/laws/{hit.law_id}/articles/{hit.article}",
+    }
 
 
 def _legal(services: ServicesDep) -> LegalResearch:
@@ -56,14 +64,18 @@ async def search_api(
     limit: Annotated[int, Query()] = 10,
 ) -> Response:
     try:
-        hits = await _legal(services).search(q, law=law, law_type=law_type, as_of=as_of, limit=limit,
-                                             caller=user.id)
+        hits = await _legal(services).search(q, law=law, law_type=law_type, as_of=as_of, limit=limit, caller=user.id)
     except LegalInputError as error:
         return _error(400, error.code, str(error))
     except GuardRefusal as refusal:
         return _error(403, "refused_by_guard", str(refusal))
-    await record_event(services.sessions, actor_id=user.id, action="legal.search", outcome="ok",
-                       detail={"results": len(hits), "law": law})
+    await record_event(
+        services.sessions,
+        actor_id=user.id,
+        action="legal.search",
+        outcome="ok",
+        detail={"results": len(hits), "law": law},
+    )
     return JSONResponse({"results": [_hit_json(hit) for hit in hits]})
 
 
@@ -78,9 +90,13 @@ async def verify_api(body: VerifyRequest, user: LegalCaller, services: ServicesD
         checks = await _legal(services).verify(body.text, body.as_of)
     except LegalInputError as error:
         return _error(400, error.code, str(error))
-    await record_event(services.sessions, actor_id=user.id, action="legal.verify", outcome="ok",
-                       detail={"citations": len(checks),
-                               "unverified": sum(c.status != "verified" for c in checks)})
+    await record_event(
+        services.sessions,
+        actor_id=user.id,
+        action="legal.verify",
+        outcome="ok",
+        detail={"citations": len(checks), "unverified": sum(c.status != "verified" for c in checks)},
+    )
     return JSONResponse({"citations": [check.to_json() for check in checks]})
 
 
@@ -107,8 +123,15 @@ async def ask_api(body: AskRequest, user: LegalCaller, services: ServicesDep) ->
         return await services.gateway.complete(user.id, model, request, source="app", target="legal")
 
     try:
-        answer = await _legal(services).ask(body.question, generate, form=body.form, as_of=body.as_of,
-                                            law=body.law, source_chars=max(budget, 500), caller=user.id)
+        answer = await _legal(services).ask(
+            body.question,
+            generate,
+            form=body.form,
+            as_of=body.as_of,
+            law=body.law,
+            source_chars=max(budget, 500),
+            caller=user.id,
+        )
     except LegalInputError as error:
         return _error(400, error.code, str(error))
     except UnknownModelError as error:
@@ -117,20 +140,32 @@ async def ask_api(body: AskRequest, user: LegalCaller, services: ServicesDep) ->
         return _error(403, "refused_by_guard", str(refusal))
     except ProviderError as failure:
         return _error(502, "model_failed", str(failure))
-    return JSONResponse({
-        "answer": answer.text,
-        "all_verified": answer.all_verified,
-        "citations": [check.to_json() for check in answer.citations],
-        "sources": [{"number": s.number, "label": s.label, "law_id": s.provision.ref.law_id,
-                     "article": s.provision.ref.article, "paragraph": s.provision.ref.paragraph}
-                    for s in answer.sources],
-    })
+    return JSONResponse(
+        {
+            "answer": answer.text,
+            "all_verified": answer.all_verified,
+            "citations": [check.to_json() for check in answer.citations],
+            "sources": [
+                {
+                    "number": s.number,
+                    "label": s.label,
+                    "law_id": s.provision.ref.law_id,
+                    "article": s.provision.ref.article,
+                    "paragraph": s.provision.ref.paragraph,
+                }
+                for s in answer.sources
+            ],
+        }
+    )
 
 
 @router.get("/legal", response_class=HTMLResponse)
 async def legal_page(
-    request: Request, user: PortalUser, services: ServicesDep,
-    q: Annotated[str, Query(max_length=10_000)] = "", law: str = "",
+    request: Request,
+    user: PortalUser,
+    services: ServicesDep,
+    q: Annotated[str, Query(max_length=10_000)] = "",
+    law: str = "",
 ) -> Response:
     hits: list[SearchHit] = []
     error = None
@@ -142,8 +177,11 @@ async def legal_page(
         except GuardRefusal:
             error = "refused_by_guard"
     laws = await _legal(services).store.list_laws()
-    return render(request, "legal.html", {"q": q, "law": law, "hits": hits, "laws": laws, "error": error,
-                                          "searched": bool(q.strip())})
+    return render(
+        request,
+        "legal.html",
+        {"q": q, "law": law, "hits": hits, "laws": laws, "error": error, "searched": bool(q.strip())},
+    )
 
 
 @router.get("/legal/laws/{law_id}/articles/{article}", response_class=HTMLResponse)
@@ -154,4 +192,3 @@ async def article_page(
     if view is None:
         return render(request, "error.html", {"code": "not_found"}, status_code=404)
     return render(request, "legal_article.html", {"view": view})
-

@@ -38,8 +38,9 @@ def scope_refusal(request: Request, model: str) -> JSONResponse | None:
     """The 403 for an API key not scoped to ``model``, or None when the key may use it."""
     if key_allows(request, "models", model):
         return None
-    return openai_error(403, f"this API key is not allowed to use the model `{model}`",
-                        "permission_error", "model_not_allowed", "model")
+    return openai_error(
+        403, f"this API key is not allowed to use the model `{model}`", "permission_error", "model_not_allowed", "model"
+    )
 
 
 def model_not_found(error: UnknownModelError) -> JSONResponse:
@@ -114,8 +115,9 @@ async def chat_completions(
     messages = [m.as_chat_message() for m in body.messages]
     limit = services.settings.max_message_chars
     if any(len(m.content) > limit for m in messages):
-        return openai_error(400, f"a message is longer than {limit} characters", "invalid_request_error",
-                            "message_too_long", "messages")
+        return openai_error(
+            400, f"a message is longer than {limit} characters", "invalid_request_error", "message_too_long", "messages"
+        )
     if not any(m.content.strip() for m in messages if m.role == "user"):
         return openai_error(400, "no user message with content", "invalid_request_error", "empty_message", "messages")
     try:
@@ -125,8 +127,9 @@ async def chat_completions(
     except GuardRefusal as refusal:
         return guard_refusal(refusal)
     stop = [body.stop] if isinstance(body.stop, str) else body.stop or []
-    chat_request = ChatRequest(messages, max_tokens=body.max_completion_tokens or body.max_tokens,
-                               temperature=body.temperature, stop=stop)
+    chat_request = ChatRequest(
+        messages, max_tokens=body.max_completion_tokens or body.max_tokens, temperature=body.temperature, stop=stop
+    )
     events = services.gateway.stream(user.id, body.model, chat_request, source="api")
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
@@ -146,26 +149,45 @@ async def chat_completions(
         return openai_error(502, str(failure), "api_error", "model_failed")
     if finished is None:
         return openai_error(502, "the model ended without finishing", "api_error", "model_failed")
-    return JSONResponse({
-        "id": completion_id, "object": "chat.completion", "created": created, "model": body.model,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": "".join(text)},
-                     "finish_reason": finished.finish_reason}],
-        "usage": _usage(finished),
-    })
+    return JSONResponse(
+        {
+            "id": completion_id,
+            "object": "chat.completion",
+            "created": created,
+            "model": body.model,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": "".join(text)},
+                    "finish_reason": finished.finish_reason,
+                }
+            ],
+            "usage": _usage(finished),
+        }
+    )
 
 
 def _usage(event: Finished) -> dict[str, int]:
     usage = event.usage
-    return {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens,
-            "total_tokens": usage.prompt_tokens + usage.completion_tokens}
+    return {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.prompt_tokens + usage.completion_tokens,
+    }
 
 
 async def _stream_chunks(
     events: AsyncIterator[Any], completion_id: str, created: int, model: str, include_usage: bool
 ) -> AsyncIterator[str]:
     def chunk(choices: list[dict[str, Any]], **extra: Any) -> str:
-        body = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model,
-                "choices": choices, **extra}
+        body = {
+            "id": completion_id,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": model,
+            "choices": choices,
+            **extra,
+        }
         return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
 
     yield chunk([{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}])
@@ -198,8 +220,13 @@ async def embeddings(request: Request, body: EmbeddingsRequest, user: ApiUser, s
     if (refused := scope_refusal(request, body.model)) is not None:
         return refused
     if body.dimensions is not None:
-        return openai_error(400, "`dimensions` is not supported: vectors have the model's own size",
-                            "invalid_request_error", "unsupported_parameter", "dimensions")
+        return openai_error(
+            400,
+            "`dimensions` is not supported: vectors have the model's own size",
+            "invalid_request_error",
+            "unsupported_parameter",
+            "dimensions",
+        )
     texts = [body.input] if isinstance(body.input, str) else body.input
     try:
         result = await services.gateway.embed_with_usage(user.id, body.model, texts, source="api")
@@ -213,12 +240,14 @@ async def embeddings(request: Request, body: EmbeddingsRequest, user: ApiUser, s
         return openai_error(502, str(failure), "api_error", "model_failed")
     encode = _base64_floats if body.encoding_format == "base64" else list
     tokens = result.usage.prompt_tokens
-    return JSONResponse({
-        "object": "list",
-        "data": [{"object": "embedding", "index": i, "embedding": encode(v)} for i, v in enumerate(result.vectors)],
-        "model": body.model,
-        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
-    })
+    return JSONResponse(
+        {
+            "object": "list",
+            "data": [{"object": "embedding", "index": i, "embedding": encode(v)} for i, v in enumerate(result.vectors)],
+            "model": body.model,
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+        }
+    )
 
 
 def _base64_floats(vector: list[float]) -> str:

@@ -61,10 +61,14 @@ def scim_response(body: dict[str, Any], status_code: int = 200) -> JSONResponse:
 async def scim_error_response(request: Request, error: ScimError) -> Response:
     """The SCIM error body (RFC 7644 §3.12); the refusal is recorded as a security event."""
     services: Services = request.app.state.services
-    await record_event(services.sessions, actor_id=None, action="scim.refused",
-                       outcome="denied" if error.status in (401, 403) else "error",
-                       target=request.url.path[:200],
-                       detail={"status": error.status, "scimType": error.scim_type, "detail": error.detail[:500]})
+    await record_event(
+        services.sessions,
+        actor_id=None,
+        action="scim.refused",
+        outcome="denied" if error.status in (401, 403) else "error",
+        target=request.url.path[:200],
+        detail={"status": error.status, "scimType": error.scim_type, "detail": error.detail[:500]},
+    )
     body: dict[str, Any] = {"schemas": [ERROR_SCHEMA], "status": str(error.status), "detail": error.detail}
     if error.scim_type:
         body["scimType"] = error.scim_type
@@ -112,8 +116,9 @@ async def _write_user(services: Services, user_id: str | None, body: dict[str, A
         else:
             user = await _user(session, user_id)
             active = await apply_user(session, user, body)
-        add_event(session, actor_id=None, action=action, outcome="ok", target=str(user.id),
-                  detail={"userName": user.email})
+        add_event(
+            session, actor_id=None, action=action, outcome="ok", target=str(user.id), detail={"userName": user.email}
+        )
         changed = user.id
     if active is not None and services.identity is not None:
         await services.identity.set_active(services.sessions, changed, active, None, via="scim")
@@ -121,14 +126,22 @@ async def _write_user(services: Services, user_id: str | None, body: dict[str, A
 
 
 @router.get("/Users")
-async def list_users(services: ServicesDep, filter: str | None = None,
-                     startIndex: int | None = None, count: int | None = None) -> Response:
+async def list_users(
+    services: ServicesDep, filter: str | None = None, startIndex: int | None = None, count: int | None = None
+) -> Response:
     query = parse_query(filter, startIndex, count)
     async with services.sessions() as session:
         total, users = await find_users(session, query)
         resources = [user_resource(user, await organisation_code(session, user)) for user in users]
-    return scim_response({"schemas": [LIST_SCHEMA], "totalResults": total, "startIndex": query.start_index,
-                          "itemsPerPage": len(resources), "Resources": resources})
+    return scim_response(
+        {
+            "schemas": [LIST_SCHEMA],
+            "totalResults": total,
+            "startIndex": query.start_index,
+            "itemsPerPage": len(resources),
+            "Resources": resources,
+        }
+    )
 
 
 @router.post("/Users")
@@ -170,9 +183,13 @@ async def _team(session: AsyncSession, group_id: str) -> Team:
 
 
 @router.get("/Groups")
-async def list_groups(services: ServicesDep, filter: str | None = None,
-                      startIndex: int | None = None, count: int | None = None,
-                      excludedAttributes: str = "") -> Response:
+async def list_groups(
+    services: ServicesDep,
+    filter: str | None = None,
+    startIndex: int | None = None,
+    count: int | None = None,
+    excludedAttributes: str = "",
+) -> Response:
     query = parse_query(filter, startIndex, count)
     statement = select(Team)
     if query.attribute is not None:
@@ -183,11 +200,19 @@ async def list_groups(services: ServicesDep, filter: str | None = None,
     with_members = "members" not in excludedAttributes
     async with services.sessions() as session:
         total = int(await session.scalar(select(func.count()).select_from(statement.subquery())) or 0)
-        teams = (await session.scalars(statement.order_by(Team.code).offset(query.start_index - 1)
-                                       .limit(query.count))).all()
+        teams = (
+            await session.scalars(statement.order_by(Team.code).offset(query.start_index - 1).limit(query.count))
+        ).all()
         resources = [await group_resource(session, team, with_members) for team in teams]
-    return scim_response({"schemas": [LIST_SCHEMA], "totalResults": total, "startIndex": query.start_index,
-                          "itemsPerPage": len(resources), "Resources": resources})
+    return scim_response(
+        {
+            "schemas": [LIST_SCHEMA],
+            "totalResults": total,
+            "startIndex": query.start_index,
+            "itemsPerPage": len(resources),
+            "Resources": resources,
+        }
+    )
 
 
 @router.post("/Groups")
@@ -195,8 +220,14 @@ async def create_group_route(request: Request, services: ServicesDep) -> Respons
     body = await _body(request)
     async with transaction(services.sessions) as session:
         team = await create_group(session, body)
-        add_event(session, actor_id=None, action="scim.group.create", outcome="ok", target=str(team.id),
-                  detail={"code": team.code})
+        add_event(
+            session,
+            actor_id=None,
+            action="scim.group.create",
+            outcome="ok",
+            target=str(team.id),
+            detail={"code": team.code},
+        )
         return scim_response(await group_resource(session, team), 201)
 
 

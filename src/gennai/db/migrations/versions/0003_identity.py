@@ -89,8 +89,13 @@ def upgrade() -> None:
     op.add_column("api_keys", sa.Column("scopes", sa.JSON()))
     op.create_index("ix_api_keys_created_at", "api_keys", ["created_at"])
 
-    teams = sa.table("teams", sa.column("id", sa.Uuid()), sa.column("code", sa.String()),
-                     sa.column("name", sa.String()), sa.column("created_at", TS))
+    teams = sa.table(
+        "teams",
+        sa.column("id", sa.Uuid()),
+        sa.column("code", sa.String()),
+        sa.column("name", sa.String()),
+        sa.column("created_at", TS),
+    )
     op.execute(teams.insert().values(id=COMMON_TEAM_ID, code="common", name="共通", created_at=datetime.now(UTC)))
 
 
@@ -100,9 +105,16 @@ def downgrade() -> None:
         raise NotImplementedError("0003_identity cannot be downgraded on SQLite; restore a backup")
     op.drop_index("ix_users_display_name", "users")
     op.drop_index("ix_api_keys_created_at", "api_keys")
-    for table, column in (("api_keys", "scopes"), ("api_keys", "team_id"), ("users", "organisation_id"),
-                          ("users", "deactivated_at"), ("users", "last_login_at"), ("users", "external_id"),
-                          ("users", "role_source"), ("users", "role")):
+    for table, column in (
+        ("api_keys", "scopes"),
+        ("api_keys", "team_id"),
+        ("users", "organisation_id"),
+        ("users", "deactivated_at"),
+        ("users", "last_login_at"),
+        ("users", "external_id"),
+        ("users", "role_source"),
+        ("users", "role"),
+    ):
         op.drop_column(table, column)
     for name in ("auth_sessions", "user_identities", "memberships", "teams", "organisations"):
         op.drop_table(name)
