@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from gennai.apps.legal.ingest import IngestReport, ingest_path
+from gennai.apps.legal.search import LegalSearch
 from gennai.db.engine import create_engine, session_factory
 from gennai.db.migrate import upgrade
 
@@ -54,3 +55,32 @@ async def ingest_corpus(sessions: async_sessionmaker[AsyncSession], corpus: Path
         await ingest_path(sessions, corpus / "bulk-articles.zip"),
     ]
     return time.perf_counter() - started, reports
+
+
+async def evaluate(search: LegalSearch, name: str, *, show_misses: bool = True) -> dict[str, float]:
+    """Recall@1, recall@10 and MRR of ``search`` on a question set; misses are printed unless told not to."""
+    questions = load_devset(name)
+    first, top10, reciprocal = 0, 0, 0.0
+    for case in questions:
+        gold = case["gold"]
+        hits = await search.search(str(case["query"]), limit=10)
+        ranks = [i for i, h in enumerate(hits, 1) if _is_gold(h.law_id, h.article, gold)]  # type: ignore[arg-type]
+        if ranks:
+            first += ranks[0] == 1
+            top10 += 1
+            reciprocal += 1 / ranks[0]
+        if show_misses and (not ranks or ranks[0] > 1):
+            top = [f"{h.law_title[:10]}:{h.article}" for h in hits[:3]]
+            rank = ranks[0] if ranks else "-"
+            print(f"{name} rank {rank}: {case['id']} {case['query']} -> {top}")
+    n = len(questions)
+    return {
+        "questions": n,
+        "recall_at_1": round(first / n, 3),
+        "recall_at_10": round(top10 / n, 3),
+        "mrr": round(reciprocal / n, 3),
+    }
+
+
+def _is_gold(hit_law: str, hit_article: str, gold: list[dict[str, str]]) -> bool:
+    return any(g["law_id"] == hit_law and g["article"] == hit_article for g in gold)

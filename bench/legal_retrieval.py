@@ -30,35 +30,7 @@ from gennai.apps.legal.tables import LawRow
 from gennai.apps.legal.vectors import backfill
 from gennai.config import ModelSpec
 from gennai.gateway.registry import build_provider
-from legal_corpus import QUESTION_SETS, corpus_or_exit, fresh_store, ingest_corpus, load_devset
-
-
-def _is_gold(hit_law: str, hit_article: str, gold: list[dict[str, str]]) -> bool:
-    return any(g["law_id"] == hit_law and g["article"] == hit_article for g in gold)
-
-
-async def _evaluate(search: LegalSearch, name: str) -> dict[str, object]:
-    questions = load_devset(name)
-    first, top10, reciprocal = 0, 0, 0.0
-    for case in questions:
-        gold = case["gold"]
-        hits = await search.search(str(case["query"]), limit=10)
-        ranks = [i for i, h in enumerate(hits, 1) if _is_gold(h.law_id, h.article, gold)]  # type: ignore[arg-type]
-        if ranks:
-            first += ranks[0] == 1
-            top10 += 1
-            reciprocal += 1 / ranks[0]
-        if not ranks or ranks[0] > 1:
-            top = [f"{h.law_title[:10]}:{h.article}" for h in hits[:3]]
-            rank = ranks[0] if ranks else "-"
-            print(f"{name} rank {rank}: {case['id']} {case['query']} -> {top}")
-    n = len(questions)
-    return {
-        "questions": n,
-        "recall_at_1": round(first / n, 3),
-        "recall_at_10": round(top10 / n, 3),
-        "mrr": round(reciprocal / n, 3),
-    }
+from legal_corpus import QUESTION_SETS, corpus_or_exit, evaluate, fresh_store, ingest_corpus
 
 
 def _dense(spec_json: str | None, weight: float) -> DenseRanking | None:
@@ -95,7 +67,7 @@ async def _run(names: list[str], directory: Path, dense: DenseRanking | None) ->
     search = await LegalSearch.load(sessions, dense)
     report["laws_in_corpus"] = search.law_count
     for name in names:
-        report[name] = await _evaluate(search, name)
+        report[name] = await evaluate(search, name)
     await engine.dispose()
     return report
 

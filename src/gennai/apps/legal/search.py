@@ -66,24 +66,26 @@ log = logging.getLogger(__name__)
 MAX_QUERY_CHARS = 2000
 K1 = 0.9  # BM25 saturation: a word repeated in an article adds less than the textbook 1.2 (MRR +0.01-0.02)
 MAX_LIMIT = 100
-CAPTION_WEIGHT = 5.0
-TITLE_WEIGHT = 0.3
-NAMED_LAW_BONUS = 20.0
-NAMED_LAW_TERM_WEIGHT = 0.2  # the words of a named statute's title say which law, not what about
-OUTLINE_WEIGHT = 2.0  # 章・節 titles: shared by many articles, so weaker than a caption
-CAPTION_COVERAGE_BONUS = 6.0  # per share of the caption's words the query says
-DEFINITION_BONUS = 6.0
 DIRECT_HIT_SCORE = 1000.0
 RERANK_DEPTH = 50  # first-stage candidates rescored with their best passage
-PASSAGE_WEIGHT = 0.5
 PASSAGE_WINDOW = 50  # tokens: about one paragraph or a few items
-NAMED_LAW_STEM_BONUS = 15.0  # a query saying 国家公務員 (not 国家公務員法) leans towards 国家公務員法
-TOPIC_BONUS = 8.0  # a query saying 市営住宅 leans towards 公営住宅法 (``topics``), less than naming it would
-CENTRALITY_WEIGHT = 3.0  # per log(1 + citations from the statute's own articles), see ``centrality``
-STATUTE_CITED_WEIGHT = 1.0  # per log(1 + other statutes citing the article's statute)
 COMMON_STEM_SHARE = 0.002  # an abbreviation stem in more than this share of articles is an ordinary word
 DENSE_DEPTH = 50  # articles the embedding ranking contributes
 RRF_K = 60  # reciprocal rank fusion's usual constant: ranks past a few dozen count little
+# Ranking weights, fitted together by coordinate ascent on five question sets with blind3 held out
+# (bench/legal_tune.py), from hand-set starting points; the comments say what each one weighs.
+CAPTION_WEIGHT = 3.75  # BM25 over the caption (見出し), beside BM25 over the article text (1)
+TITLE_WEIGHT = 0.15  # BM25 over the statute title, for articles that match otherwise
+NAMED_LAW_BONUS = 40.0  # the statute a query names (行政手続法, 個情法)
+NAMED_LAW_TERM_WEIGHT = 0.25  # the words of a named statute's title say which law, not what about
+OUTLINE_WEIGHT = 2.0  # 章・節 titles: shared by many articles, so weaker than a caption
+CAPTION_COVERAGE_BONUS = 6.0  # per share of the caption's words the query says
+DEFINITION_BONUS = 4.5  # the article defining a term the query uses
+PASSAGE_WEIGHT = 0.25  # the best passage's BM25, added when the first 50 are rescored
+NAMED_LAW_STEM_BONUS = 20.0  # a query saying 国家公務員 (not 国家公務員法) leans towards 国家公務員法
+TOPIC_BONUS = 16.0  # a query saying 市営住宅 leans towards 公営住宅法 (``topics``), less than naming it would
+CENTRALITY_WEIGHT = 4.0  # per log(1 + citations from the statute's own articles), see ``centrality``
+STATUTE_CITED_WEIGHT = 1.3  # per log(1 + other statutes citing the article's statute)
 _DEFINITION = re.compile(r"「([^「」]{1,40})」(?:とは|という。)")
 _MAX_DEFINITION_SPAN = 4
 
@@ -287,7 +289,7 @@ class LegalSearch:
         statutes = statute_prior(
             [law.law_num for law in laws], ((doc.law, text) for doc, text in zip(docs, texts, strict=True))
         )
-        self._prior = CENTRALITY_WEIGHT * articles + STATUTE_CITED_WEIGHT * statutes[self._doc_law]
+        self._article_prior, self._statute_prior = articles, statutes[self._doc_law]
 
     async def _load_vectors(self) -> None:
         """The stored vectors of the indexed articles, rows aligned with ``_dense_positions``."""
@@ -490,7 +492,8 @@ class LegalSearch:
         ):
             for law in laws:
                 scores += bonus * ((self._doc_law == law) & (scores > 0))
-        scores += self._prior * (scores > 0)
+        prior = CENTRALITY_WEIGHT * self._article_prior + STATUTE_CITED_WEIGHT * self._statute_prior
+        scores += prior * (scores > 0)
         for position in self._defined(terms):
             scores[position] += DEFINITION_BONUS
         return scores, body
