@@ -23,6 +23,7 @@ QUESTION_SETS = {
     "blind": REPO / "bench" / "legal" / "blind.jsonl",  # written last without running search; never tuned on
     "blind2": REPO / "bench" / "legal" / "blind2.jsonl",  # written by a helper who saw neither search nor glossaries
     "blind3": REPO / "bench" / "legal" / "blind3.jsonl",  # the same, written after the second glossary was drafted
+    "blind4": REPO / "bench" / "legal" / "blind4.jsonl",  # the same again, written once blind3's misses had been read
 }
 DEVSET = QUESTION_SETS["dev"]
 

@@ -1,6 +1,6 @@
 """Fit legal search's ranking weights by coordinate ascent on the question sets, with one set held out.
 
-Run: .venv/bin/python bench/legal_tune.py [--db PATH] [--rounds N] [--holdout blind3]
+Run: .venv/bin/python bench/legal_tune.py [--db PATH] [--rounds N] [--holdout blind4]
 Each round tries every weight in ``WEIGHTS`` at ×0.5, ×0.75, ×1.33 and ×2 and keeps a change that
 raises the objective, the mean of recall@10 + MRR over the training sets (all sets but the held-out
 one). A small, well-known method (the coordinate ascent of learning-to-rank toolkits such as RankLib)
@@ -87,7 +87,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, help="folder for a reusable SQLite store (default: a temporary one)")
     parser.add_argument("--rounds", type=int, default=2, help="passes over all weights (default 2)")
-    parser.add_argument("--holdout", choices=list(QUESTION_SETS), default="blind3", help="set measured, not fitted")
+    parser.add_argument("--holdout", choices=list(QUESTION_SETS), default="blind4", help="set measured, not fitted")
     args = parser.parse_args()
     if args.db:
         args.db.mkdir(parents=True, exist_ok=True)
