@@ -37,6 +37,13 @@ def test_a_katakana_word_is_never_found_inside_a_longer_one() -> None:
     assert "争議" not in _expansions("システムのテスト費用とコスト")
 
 
+def test_a_phrase_is_found_with_words_between_its_halves() -> None:
+    sick_leave = _expansions("病気で会社を長く休むことになった")
+    assert "傷病" in sick_leave and "休職" in sick_leave  # 病気で休 and 会社を休 both describe it
+    assert "傷病" not in _expansions("病気の家族がいる。来週は会社を休む")  # halves too far apart
+    assert "傷病" not in _expansions("休んだ後で病気になった")  # halves in the wrong order
+
+
 def test_a_negation_is_not_read_as_its_verb() -> None:
     assert "非課税" in _expansions("消費税がかからない取引")
     assert "非課税" not in _expansions("消費税がかかる取引")
