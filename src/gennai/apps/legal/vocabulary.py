@@ -48,7 +48,7 @@ def expand_query(query: str) -> tuple[list[str], list[float]]:
     rest = query
     said = set(query_tokens(query)[0])
     for word, token, parts, expansion in _longest_first():
-        blanked = blank_word(rest, word) if len(word) > 1 and word in rest else None
+        blanked = blank_word(rest, word) if len(word) > 1 else None
         if blanked is not None:
             rest = blanked
         elif parts is not None and _found_apart(rest, parts):
