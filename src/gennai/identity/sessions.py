@@ -11,7 +11,7 @@ import hashlib
 import json
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -59,6 +59,24 @@ def _is_live(info: SessionInfo, timeouts: Timeouts, now: datetime) -> bool:
     return _aware(info.expires_at) > now and _aware(info.last_seen_at) + timeouts.idle > now
 
 
+def _new_session(
+    user_id: uuid.UUID, provider: str, id_token: str | None, timeouts: Timeouts
+) -> tuple[str, SessionInfo]:
+    """A fresh cookie token and the session it opens, keyed by the token's digest (both stores)."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    info = SessionInfo(
+        id=token_digest(token),
+        user_id=user_id,
+        provider=provider,
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + timeouts.absolute,
+        id_token=id_token,
+    )
+    return token, info
+
+
 class SessionStore(Protocol):
     """Where sessions live; both stores behave the same, so tests run against either."""
 
@@ -81,20 +99,9 @@ class SqlSessionStore:
         self.timeouts = timeouts
 
     async def create(self, user_id: uuid.UUID, provider: str, id_token: str | None) -> str:
-        token = secrets.token_urlsafe(32)
-        now = utcnow()
+        token, info = _new_session(user_id, provider, id_token, self.timeouts)
         async with transaction(self.sessions) as session:
-            session.add(
-                AuthSession(
-                    id=token_digest(token),
-                    user_id=user_id,
-                    provider=provider,
-                    created_at=now,
-                    last_seen_at=now,
-                    expires_at=now + self.timeouts.absolute,
-                    id_token=id_token,
-                )
-            )
+            session.add(AuthSession(**asdict(info)))
         return token
 
     async def get(self, token: str) -> SessionInfo | None:
@@ -172,18 +179,8 @@ class RedisSessionStore:
             await pipe.execute()
 
     async def create(self, user_id: uuid.UUID, provider: str, id_token: str | None) -> str:
-        token = secrets.token_urlsafe(32)
-        now = utcnow()
-        info = SessionInfo(
-            id=token_digest(token),
-            user_id=user_id,
-            provider=provider,
-            created_at=now,
-            last_seen_at=now,
-            expires_at=now + self.timeouts.absolute,
-            id_token=id_token,
-        )
-        await self._save(info, now)
+        token, info = _new_session(user_id, provider, id_token, self.timeouts)
+        await self._save(info, info.created_at)
         return token
 
     async def _load(self, key: str) -> SessionInfo | None:
