@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from gennai.apps.legal import search, vocabulary
 from gennai.apps.legal.search import LegalSearch
 from gennai.apps.legal.tables import LawRow
+from gennai.search import synonyms
 from legal_corpus import QUESTION_SETS, corpus_or_exit, evaluate, fresh_store, ingest_corpus
 
 WEIGHTS: dict[str, ModuleType] = {
@@ -41,7 +42,7 @@ WEIGHTS: dict[str, ModuleType] = {
         "CENTRALITY_WEIGHT",
         "STATUTE_CITED_WEIGHT",
     )
-} | {"EXPANSION_WEIGHT": vocabulary}
+} | {"EXPANSION_WEIGHT": vocabulary, "SYNONYM_WEIGHT": synonyms}
 FACTORS = (0.5, 0.75, 1.33, 2.0)
 
 

@@ -40,6 +40,7 @@ _local = threading.local()
 class _Analyzer:
     def __init__(self) -> None:
         dictionary = Dictionary(dict="core")
+        self.dictionary = dictionary
         self.tokenizer = dictionary.tokenizer(mode=SplitMode.B)
         self.dropped = dictionary.pos_matcher(lambda pos: pos[0] in DROPPED_POS)
         self.asking = dictionary.pos_matcher(lambda pos: pos[0] in QUESTION_POS)
@@ -74,6 +75,17 @@ def morphemes(text: str) -> list[str]:
     """Every morpheme of ``text`` in normalized form, particles and auxiliaries included."""
     analyzer = _analyzer()
     return [m.normalized_form() for m in analyzer.tokenizer.tokenize(unicodedata.normalize("NFKC", text))]
+
+
+@lru_cache(maxsize=65536)
+def synonym_groups(term: str) -> frozenset[int]:
+    """The Sudachi synonym groups of a normalized form (cached: a vocabulary asks for each term once).
+
+    SudachiDict marks each entry with the groups of its synonym dictionary (残業 and 時間外労働 share
+    one, 医者 and 医師 another); only entries whose normalized form is ``term`` itself count.
+    """
+    entries = (entry for entry in _analyzer().dictionary.lookup(term) if entry.normalized_form() == term)
+    return frozenset(group for entry in entries for group in entry.synonym_group_ids())
 
 
 @lru_cache(maxsize=4096)

@@ -17,6 +17,7 @@ from gennai.apps.legal.provisions import ProvisionRef
 from gennai.apps.legal.search import LegalSearch
 from gennai.apps.legal.store import LawStore
 from gennai.apps.legal.tables import LawRow, ProvisionRow, RevisionRow
+from gennai.apps.legal.vocabulary import expand_query
 
 Sessions = async_sessionmaker[AsyncSession]
 FULL = Path(str(resources.files("gennai.apps.legal").joinpath("sample/full")))
@@ -180,6 +181,15 @@ async def test_search_refreshes_after_an_ingest(db_sessions: Sessions, tmp_path:
     assert past and all(h.caption != "（審査基準の改正）" for h in past)
     assert await search.refresh() is False
     assert await count(db_sessions, ProvisionRow) > 0
+
+
+async def test_a_synonym_from_the_dictionary_finds_the_statute_word(db_sessions: Sessions) -> None:
+    await ensure_sample_ingested(db_sessions)
+    search = await LegalSearch.load(db_sessions)
+    # 転居 is in no sample statute and in no glossary entry; Sudachi groups it with 移住 (憲法第二十二条).
+    assert expand_query("外国に転居する自由") == (["外国", "転居", "自由"], [1.0, 1.0, 1.0])
+    hits = await search.search("外国に転居する自由", limit=3)
+    assert (hits[0].law_title, hits[0].article) == ("日本国憲法", "22")
 
 
 async def test_penalties_and_everyday_words_on_the_sample(db_sessions: Sessions) -> None:

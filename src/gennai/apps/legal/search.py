@@ -60,6 +60,7 @@ from gennai.apps.legal.vocabulary import expand_query
 from gennai.gateway.base import ProviderError
 from gennai.search.analysis import analyze, analyze_query, longest_matches
 from gennai.search.index import BM25Index, BoolArray, FloatArray, top_k
+from gennai.search.synonyms import Synonyms
 
 log = logging.getLogger(__name__)
 
@@ -274,6 +275,7 @@ class LegalSearch:
         self._captions = BM25Index(caption_terms, k1=K1)
         self._outline = BM25Index(outline_terms, k1=K1)
         self._titles = BM25Index([analyze(law.title) for law in laws], k1=K1)
+        self._synonyms = Synonyms(self._body.vocabulary)
         self._stems = self._law_stems(laws)
         self._definitions: dict[str, list[int]] = {}
         keys: dict[str, str] = {}
@@ -469,7 +471,7 @@ class LegalSearch:
         held = (self._name_index.get(title) for title in topical_titles(rest))
         topical = [law for law in dict.fromkeys(held) if law is not None and law not in said]
         named_terms = {t for law in [*named, *stemmed] for t in analyze(self._laws[law].title)}
-        terms, weights = expand_query(query)
+        terms, weights = self._synonyms.expand(*expand_query(query))
         weights = [NAMED_LAW_TERM_WEIGHT if t in named_terms else w for t, w in zip(terms, weights, strict=True)]
         return _Query(named, stemmed, topical, named_terms, terms, weights)
 
