@@ -31,6 +31,7 @@ WEIGHTS: dict[str, ModuleType] = {
     for name in (
         "CAPTION_WEIGHT",
         "TITLE_WEIGHT",
+        "PURPOSE_WEIGHT",
         "NAMED_LAW_BONUS",
         "NAMED_LAW_TERM_WEIGHT",
         "OUTLINE_WEIGHT",

@@ -192,6 +192,40 @@ async def test_a_synonym_from_the_dictionary_finds_the_statute_word(db_sessions:
     assert (hits[0].law_title, hits[0].article) == ("日本国憲法", "22")
 
 
+def _bare_law(law_num: str, title: str, articles: list[str]) -> str:
+    """A statute as the bulk download has it: articles without captions or chapters."""
+    body = "".join(
+        f'<Article Num="{n}"><ArticleTitle>第{"一二"[n - 1]}条</ArticleTitle><Paragraph Num="1"><ParagraphNum/>'
+        f'<ParagraphSentence><Sentence Num="1">{text}</Sentence></ParagraphSentence></Paragraph></Article>'
+        for n, text in enumerate(articles, 1)
+    )
+    return (
+        f'<Law Era="Reiwa" Year="9" Num="{law_num}" LawType="Act" Lang="ja"><LawNum>令和九年法律第{law_num}号</LawNum>'
+        f"<LawBody><LawTitle>{title}</LawTitle><MainProvision>{body}</MainProvision></LawBody></Law>"
+    )
+
+
+async def test_the_purpose_article_says_which_statute_an_article_belongs_to(
+    db_sessions: Sessions, tmp_path: Path
+) -> None:
+    # Article 2 of each reads alike, the forest one even matches more; only 第一条 says 温泉 or 森林.
+    hot_springs = [
+        "この法律は、温泉の保護を図ることを目的とする。",
+        "土地を掘削しようとする者は、許可を受けなければならない。",
+    ]
+    forests = [
+        "この法律は、森林の保全を図ることを目的とする。",
+        "土地を掘削し、又は掘削させようとする者は、許可を受けなければならない。",
+    ]
+    (tmp_path / "509AC0000000011.xml").write_text(_bare_law("11", "第一試験法", hot_springs), "utf-8")
+    (tmp_path / "509AC0000000012.xml").write_text(_bare_law("12", "第二試験法", forests), "utf-8")
+    report = await ingest_path(db_sessions, tmp_path)
+    assert len(report.added) == 2 and not report.failed
+    search = await LegalSearch.load(db_sessions)
+    hits = [(h.law_title, h.article) for h in await search.search("温泉を掘るための掘削の許可", limit=4)]
+    assert hits.index(("第一試験法", "2")) < hits.index(("第二試験法", "2"))
+
+
 async def test_penalties_and_everyday_words_on_the_sample(db_sessions: Sessions) -> None:
     await ensure_sample_ingested(db_sessions)
     search = await LegalSearch.load(db_sessions)

@@ -77,6 +77,7 @@ RRF_K = 60  # reciprocal rank fusion's usual constant: ranks past a few dozen co
 # (bench/legal_tune.py), from hand-set starting points; the comments say what each one weighs.
 CAPTION_WEIGHT = 3.75  # BM25 over the caption (見出し), beside BM25 over the article text (1)
 TITLE_WEIGHT = 0.15  # BM25 over the statute title, for articles that match otherwise
+PURPOSE_WEIGHT = 0.2  # BM25 over the statute's 第一条 (この法律は、…を目的とする), likewise
 NAMED_LAW_BONUS = 40.0  # the statute a query names (行政手続法, 個情法)
 NAMED_LAW_TERM_WEIGHT = 0.25  # the words of a named statute's title say which law, not what about
 OUTLINE_WEIGHT = 2.0  # 章・節 titles: shared by many articles, so weaker than a caption
@@ -254,11 +255,14 @@ class LegalSearch:
         body_terms: list[str] = []
         caption_terms: list[list[str]] = []
         outline_terms: list[list[str]] = []
+        purposes: dict[int, str] = {}  # statute -> terms of its 第一条 (of the revision read last)
         for provision_id, revision_pk, article_num, caption, path_json, terms, _text in rows:
             revision = revision_index[revision_pk]
             path = tuple(Heading(**h) for h in json.loads(path_json))
             docs.append(_Doc(provision_id, int(revision_law[revision]), revision, article_num, caption, path))
             body_terms.append(terms)
+            if article_num == "1":
+                purposes[int(revision_law[revision])] = terms
             caption_terms.append(analyze(caption) if caption else [])
             outline: list[str] = []
             for heading in path:
@@ -275,6 +279,7 @@ class LegalSearch:
         self._captions = BM25Index(caption_terms, k1=K1)
         self._outline = BM25Index(outline_terms, k1=K1)
         self._titles = BM25Index([analyze(law.title) for law in laws], k1=K1)
+        self._purposes = BM25Index([purposes.get(law, "").split() for law in range(len(laws))], k1=K1)
         self._synonyms = Synonyms(self._body.vocabulary)
         self._stems = self._law_stems(laws)
         self._definitions: dict[str, list[int]] = {}
@@ -483,10 +488,12 @@ class LegalSearch:
         scores += CAPTION_WEIGHT * self._captions.scores(terms, weights)
         scores += OUTLINE_WEIGHT * self._outline.scores(terms, weights)
         scores += CAPTION_COVERAGE_BONUS * self._captions.coverage(terms)
-        subject = [t for t in terms if t not in named_terms]
+        subject = [(t, w) for t, w in zip(terms, weights, strict=True) if t not in named_terms]
         if self._laws and subject:
-            title_scores = self._titles.scores(subject)
-            scores += TITLE_WEIGHT * title_scores[self._doc_law] * (scores > 0)
+            subject_terms, subject_weights = zip(*subject, strict=True)
+            statute = TITLE_WEIGHT * self._titles.scores(subject_terms)
+            statute += PURPOSE_WEIGHT * self._purposes.scores(subject_terms, subject_weights)
+            scores += statute[self._doc_law] * (scores > 0)
         for laws, bonus in (
             (parsed.named, NAMED_LAW_BONUS),
             (parsed.stemmed, NAMED_LAW_STEM_BONUS),
