@@ -11,14 +11,16 @@ after an ingest; the database stays the only source of truth.
 Ranking = BM25 over article text + BM25 over the caption (見出し, strongly) and over the outline
 titles (章・節, each word once, weakly: they are shared by many articles) + a bonus for the share of
 the caption the query states + a bonus for the statute a query names (行政手続法, 個情法) or whose
-title it overlaps + a bonus for the article defining a term the query contains (「…」とは,
+title or 第一条 (its purpose clause: what the statute is about, where bulk data has no captions) it
+overlaps + a bonus for the article defining a term the query contains (「…」とは,
 「…」という。) + a prior for the articles the rest of their statute keeps citing and the statutes
 other statutes keep citing (``centrality``).
 The best 50 are then rescored with
 their best passage, so that a long article (a list of items) is not lost to its length. Question
-words (何, どのような, 教えて) are dropped from queries, and everyday words bring the statute words
-for them (``vocabulary``). A question about a penalty puts the penalty articles citing the best
-duties just above them (``penalties``).
+words (何, どのような, 教えて) are dropped from queries, everyday words bring the statute words
+for them (``vocabulary``), and every word brings its synonyms the index holds (``search.synonyms``).
+A question about a penalty puts the penalty articles citing the best duties just above them
+(``penalties``).
 
 Where an embedding model is configured (``DenseRanking``), the stored article vectors (``vectors``)
 rank the allowed articles by closeness to the question too, and the two rankings are fused by
