@@ -86,6 +86,11 @@ async def users_page(
     )
 
 
+def _back_to_admin(back: str) -> RedirectResponse:
+    """Back to the admin page the form came from; any other target (another site) goes to the user list."""
+    return RedirectResponse(back if back.startswith("/admin/") else "/admin/users", status_code=303)
+
+
 @router.post("/users/{user_id}/active")
 async def set_active(
     user_id: uuid.UUID,
@@ -99,7 +104,7 @@ async def set_active(
     assert services.identity is not None
     if await services.identity.set_active(services.sessions, user_id, active, admin.id, via="admin") is None:
         raise HTTPException(404, detail="not_found")
-    return RedirectResponse(back if back.startswith("/admin/") else "/admin/users", status_code=303)
+    return _back_to_admin(back)
 
 
 @router.post("/users/{user_id}/role")
@@ -127,7 +132,7 @@ async def set_role(
             detail={"from": user.role, "to": role},
         )
         user.role, user.role_source = role, "admin"
-    return RedirectResponse(back if back.startswith("/admin/") else "/admin/users", status_code=303)
+    return _back_to_admin(back)
 
 
 @router.get("/teams", response_class=HTMLResponse)
