@@ -1,16 +1,16 @@
 """Retrieval quality of legal search over the full reference corpus, on the question sets.
 
-Run: .venv/bin/python bench/legal_retrieval.py [--set dev|heldout|fresh|blind|blind2|blind3|blind4|all] [--db PATH]
-Prints the misses and, per set, recall@1, recall@10 and MRR (the last line is one JSON object).
-Target: recall@10 >= 0.9. The sets, in the order they were written (``bench/legal/``):
-``dev`` ranking was developed on; ``heldout`` was written blind, then its misses were read while
-writing the glossary; ``fresh`` was written by someone who never ran search, and its misses were
-read too; ``blind`` was written without running search, and its misses were read later too;
-``blind2`` to ``blind4`` were written by helpers who saw neither search nor its word lists (the
-misses of blind2 and blind3 have been read; blind4, written last, is the measure of generalisation). ``--db`` keeps the
-ingested store in a SQLite file (ingesting only when it is empty), so repeated runs skip the ingest.
-``--embedding-model`` measures search by meaning too (reciprocal rank fusion with an embedding
-model's ranking, see ``DenseRanking``).
+Run: .venv/bin/python bench/legal_retrieval.py [--set NAME|all] [--db PATH]
+Prints the misses (not those of the unread sets, ``UNREAD``) and, per set, recall@1, recall@10 and
+MRR (the last line is one JSON object). Target: recall@10 >= 0.9. The sets, in the order they were
+written (``bench/legal/``): ``dev`` ranking was developed on; ``heldout`` was written blind, then its
+misses were read while writing the glossary; ``fresh`` was written by someone who never ran search,
+and its misses were read too; ``blind`` was written without running search, and its misses were read
+later too; ``blind2`` to ``blind5`` were written by helpers who saw neither search nor its word lists
+(the misses of blind2 and blind3 have been read; blind4 and blind5, written last, measure
+generalisation). ``--db`` keeps the ingested store in a SQLite file (ingesting only when it is
+empty), so repeated runs skip the ingest. ``--embedding-model`` measures search by meaning too
+(reciprocal rank fusion with an embedding model's ranking, see ``DenseRanking``).
 """
 
 from __future__ import annotations
