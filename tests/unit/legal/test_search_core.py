@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gennai.search.analysis import analyze, analyze_query, longest_matches
+from gennai.search.analysis import WordList, analyze, analyze_query, longest_matches
 from gennai.search.index import BM25Index, top_k
 
 
@@ -35,7 +35,8 @@ def test_long_text_is_analysed_in_chunks() -> None:
 
 
 def test_longest_matches_read_each_word_once_and_never_inside_a_longer_katakana_word() -> None:
-    entries = [("市営住宅", "housing"), ("ドローン", "drone"), ("住宅", "house"), ("スト", "strike")]
+    entries = WordList([("住宅", "house"), ("市営住宅", "housing"), ("ドローン", "drone"), ("スト", "strike")])
+    assert [word for word, _ in entries.in_text("市営住宅の住宅")] == ["市営住宅", "住宅"]  # longest first
     assert longest_matches("市営住宅のドローン", entries) == (["housing", "drone"], "　の　")
     assert longest_matches("テストのコスト・スト", entries)[0] == ["strike"]
     assert longest_matches("ドローンズ", entries)[0] == []

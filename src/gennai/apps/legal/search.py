@@ -60,7 +60,7 @@ from gennai.apps.legal.topics import topical_titles
 from gennai.apps.legal.vectors import EmbedFor, load_vectors
 from gennai.apps.legal.vocabulary import expand_query
 from gennai.gateway.base import ProviderError
-from gennai.search.analysis import analyze, analyze_query, longest_matches
+from gennai.search.analysis import WordList, analyze, analyze_query, longest_matches
 from gennai.search.index import BM25Index, BoolArray, FloatArray, top_k
 from gennai.search.synonyms import Synonyms
 
@@ -245,8 +245,9 @@ class LegalSearch:
     ) -> None:
         self._laws = laws
         self._law_index = dict(law_index)
-        self._names = sorted(names.items(), key=lambda pair: -len(pair[0]))
+        self._names = WordList(names.items())
         self._name_index = names
+        self._long_names = WordList((name, law) for name, law in names.items() if len(name) >= 2)
         self._parser = CitationParser(titles=[n for n, _ in self._names])
         revision_index = {pk: i for i, (pk, _, _) in enumerate(revisions)}
         revision_law = np.array([self._law_index.get(law_id, -1) for _, law_id, _ in revisions], dtype=np.int32)
@@ -283,7 +284,7 @@ class LegalSearch:
         self._titles = BM25Index([analyze(law.title) for law in laws], k1=K1)
         self._purposes = BM25Index([purposes.get(law, "").split() for law in range(len(laws))], k1=K1)
         self._synonyms = Synonyms(self._body.vocabulary)
-        self._stems = self._law_stems(laws)
+        self._stems = WordList(self._law_stems(laws).items())
         self._definitions: dict[str, list[int]] = {}
         keys: dict[str, str] = {}
         texts = [row[-1] for row in rows]
@@ -309,7 +310,7 @@ class LegalSearch:
         held = positions >= 0
         self._dense_positions, self._dense_matrix = positions[held], matrix[held]
 
-    def _law_stems(self, laws: list[_LawInfo]) -> list[tuple[str, int]]:
+    def _law_stems(self, laws: list[_LawInfo]) -> dict[str, int]:
         """Statute names without 法, longest first: 国家公務員(法), and abbreviations such as 労基(法), 国保(法).
 
         An abbreviation stem that is an everyday statute word (徴収(法), 車両(法)) would pull every
@@ -324,7 +325,7 @@ class LegalSearch:
             if len(words) == 1 and self._body.document_frequency(words[0]) > common:
                 continue
             stems.setdefault(name[:-1], i)
-        return sorted(stems.items(), key=lambda pair: -len(pair[0]))
+        return stems
 
     @property
     def size(self) -> int:
@@ -344,11 +345,8 @@ class LegalSearch:
         """A law id from a law id, title or abbreviation as held."""
         if name in self._law_index:
             return name
-        normalized = unicodedata.normalize("NFKC", name.strip())
-        for known, law in self._names:
-            if known == normalized:
-                return self._laws[law].law_id
-        return None
+        law = self._name_index.get(unicodedata.normalize("NFKC", name.strip()))
+        return None if law is None else self._laws[law].law_id
 
     async def search(
         self,
@@ -473,7 +471,7 @@ class LegalSearch:
 
     def _query(self, query: str) -> _Query:
         named, rest = self._named_laws(query)
-        stemmed = list(dict.fromkeys(law for stem, law in self._stems if stem in rest))  # a statute counts once
+        stemmed = list(dict.fromkeys(law for _, law in self._stems.in_text(rest)))  # a statute counts once
         said = {*named, *stemmed}
         held = (self._name_index.get(title) for title in topical_titles(rest))
         topical = [law for law in dict.fromkeys(held) if law is not None and law not in said]
@@ -511,7 +509,7 @@ class LegalSearch:
 
     def _named_laws(self, query: str) -> tuple[list[int], str]:
         """Statutes the query names by title or abbreviation (longest first), and the query without them."""
-        return longest_matches(query, ((name, law) for name, law in self._names if len(name) >= 2))
+        return longest_matches(query, self._long_names)
 
     def _defined(self, terms: Sequence[str]) -> list[int]:
         positions: list[int] = []

@@ -15,14 +15,14 @@ import unicodedata
 from functools import cache
 from importlib import resources
 
-from gennai.search.analysis import longest_matches
+from gennai.search.analysis import WordList, longest_matches
 
 TOPICS_FILE = "resources/law_topics.json"
 
 
 @cache
-def topic_words() -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """(topic word, the official titles it points to), longest word first; keys starting with _ are notes."""
+def topic_words() -> WordList[tuple[str, ...]]:
+    """Each topic word with the official titles it points to; keys starting with _ are notes."""
     raw: dict[str, list[str]] = json.loads(
         resources.files("gennai.apps.legal").joinpath(TOPICS_FILE).read_text("utf-8")
     )
@@ -34,7 +34,7 @@ def topic_words() -> tuple[tuple[str, tuple[str, ...]], ...]:
             titles = index.setdefault(unicodedata.normalize("NFKC", word), [])
             if title not in titles:
                 titles.append(title)
-    return tuple(sorted(((word, tuple(titles)) for word, titles in index.items()), key=lambda pair: -len(pair[0])))
+    return WordList((word, tuple(titles)) for word, titles in index.items())
 
 
 def topical_titles(query: str) -> list[str]:
