@@ -32,6 +32,7 @@ WEIGHTS: dict[str, ModuleType] = {
         "CAPTION_WEIGHT",
         "TITLE_WEIGHT",
         "PURPOSE_WEIGHT",
+        "TOPIC_FIELD_WEIGHT",
         "NAMED_LAW_BONUS",
         "NAMED_LAW_TERM_WEIGHT",
         "OUTLINE_WEIGHT",

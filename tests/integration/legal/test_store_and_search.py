@@ -226,6 +226,22 @@ async def test_the_purpose_article_says_which_statute_an_article_belongs_to(
     assert hits.index(("第一試験法", "2")) < hits.index(("第二試験法", "2"))
 
 
+async def test_a_statute_s_topic_words_count_word_by_word(db_sessions: Sessions, tmp_path: Path) -> None:
+    # 道路交通法's topic words include 飲酒運転, which 「飲酒して運転」 does not contain as written; its
+    # words still lean the question towards 道路交通法, whose article reads no better than the other's.
+    traffic = ["この法律は、交通の安全を図ることを目的とする。", "何人も、飲酒の上、運転をしてはならない。"]
+    ships = [
+        "この法律は、船舶の安全を図ることを目的とする。",
+        "何人も、飲酒の上、運転をしてはならない。運転をする者は、飲酒をしてはならない。",
+    ]
+    (tmp_path / "509AC0000000013.xml").write_text(_bare_law("13", "道路交通法", traffic), "utf-8")
+    (tmp_path / "509AC0000000014.xml").write_text(_bare_law("14", "第二試験法", ships), "utf-8")
+    assert not (await ingest_path(db_sessions, tmp_path)).failed
+    search = await LegalSearch.load(db_sessions)
+    hits = [(h.law_title, h.article) for h in await search.search("飲酒して運転した", limit=4)]
+    assert hits.index(("道路交通法", "2")) < hits.index(("第二試験法", "2"))
+
+
 async def test_penalties_and_everyday_words_on_the_sample(db_sessions: Sessions) -> None:
     await ensure_sample_ingested(db_sessions)
     search = await LegalSearch.load(db_sessions)

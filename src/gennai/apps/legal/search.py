@@ -11,10 +11,10 @@ after an ingest; the database stays the only source of truth.
 Ranking = BM25 over article text + BM25 over the caption (見出し, strongly) and over the outline
 titles (章・節, each word once, weakly: they are shared by many articles) + a bonus for the share of
 the caption the query states + a bonus for the statute a query names (行政手続法, 個情法) or whose
-title or 第一条 (its purpose clause: what the statute is about, where bulk data has no captions) it
-overlaps + a bonus for the article defining a term the query contains (「…」とは,
-「…」という。) + a prior for the articles the rest of their statute keeps citing and the statutes
-other statutes keep citing (``centrality``).
+title, 第一条 (its purpose clause: what the statute is about, where bulk data has no captions) or
+topic words (``topics``: 飲酒運転 for 道路交通法, met by 飲酒して運転) it overlaps + a bonus for
+the article defining a term the query contains (「…」とは, 「…」という。) + a prior for the articles
+the rest of their statute keeps citing and the statutes other statutes keep citing (``centrality``).
 The best 50 are then rescored with
 their best passage, so that a long article (a list of items) is not lost to its length. Question
 words (何, どのような, 教えて) are dropped from queries, everyday words bring the statute words
@@ -56,7 +56,7 @@ from gennai.apps.legal.penalties import PenaltyLinks, asks_about_penalty
 from gennai.apps.legal.provisions import LawRecord
 from gennai.apps.legal.store import LawStore, StoredArticle, paragraph_from_json
 from gennai.apps.legal.tables import LawRow, ProvisionRow, RevisionRow, VectorRow, indexed_article
-from gennai.apps.legal.topics import topical_titles
+from gennai.apps.legal.topics import statute_topics, topical_titles
 from gennai.apps.legal.vectors import EmbedFor, load_vectors
 from gennai.apps.legal.vocabulary import expand_query
 from gennai.gateway.base import ProviderError
@@ -80,6 +80,7 @@ RRF_K = 60  # reciprocal rank fusion's usual constant: ranks past a few dozen co
 CAPTION_WEIGHT = 3.75  # BM25 over the caption (見出し), beside BM25 over the article text (1)
 TITLE_WEIGHT = 0.15  # BM25 over the statute title, for articles that match otherwise
 PURPOSE_WEIGHT = 0.2  # BM25 over the statute's 第一条 (この法律は、…を目的とする), likewise
+TOPIC_FIELD_WEIGHT = 1.0  # BM25 over the words of the statute's topic words (``topics``), likewise
 NAMED_LAW_BONUS = 40.0  # the statute a query names (行政手続法, 個情法)
 NAMED_LAW_TERM_WEIGHT = 0.25  # the words of a named statute's title say which law, not what about
 OUTLINE_WEIGHT = 2.0  # 章・節 titles: shared by many articles, so weaker than a caption
@@ -283,6 +284,8 @@ class LegalSearch:
         self._outline = BM25Index(outline_terms, k1=K1)
         self._titles = BM25Index([analyze(law.title) for law in laws], k1=K1)
         self._purposes = BM25Index([purposes.get(law, "").split() for law in range(len(laws))], k1=K1)
+        topics = statute_topics()
+        self._topics = BM25Index([analyze(" ".join(topics.get(law.title, ()))) for law in laws], k1=K1)
         self._synonyms = Synonyms(self._body.vocabulary)
         self._stems = WordList(self._law_stems(laws).items())
         self._definitions: dict[str, list[int]] = {}
@@ -493,6 +496,7 @@ class LegalSearch:
             subject_terms, subject_weights = zip(*subject, strict=True)
             statute = TITLE_WEIGHT * self._titles.scores(subject_terms)
             statute += PURPOSE_WEIGHT * self._purposes.scores(subject_terms, subject_weights)
+            statute += TOPIC_FIELD_WEIGHT * self._topics.scores(subject_terms, subject_weights)
             scores += statute[self._doc_law] * (scores > 0)
         for laws, bonus in (
             (parsed.named, NAMED_LAW_BONUS),
