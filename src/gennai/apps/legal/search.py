@@ -80,7 +80,7 @@ RRF_K = 60  # reciprocal rank fusion's usual constant: ranks past a few dozen co
 CAPTION_WEIGHT = 3.75  # BM25 over the caption (見出し), beside BM25 over the article text (1)
 TITLE_WEIGHT = 0.15  # BM25 over the statute title, for articles that match otherwise
 PURPOSE_WEIGHT = 0.2  # BM25 over the statute's 第一条 (この法律は、…を目的とする), likewise
-TOPIC_FIELD_WEIGHT = 1.0  # BM25 over the words of the statute's topic words (``topics``), likewise
+TOPIC_FIELD_WEIGHT = 1.0  # BM25 over the words of the statute's topic words (``topics``) where none is named
 NAMED_LAW_BONUS = 40.0  # the statute a query names (行政手続法, 個情法)
 NAMED_LAW_TERM_WEIGHT = 0.25  # the words of a named statute's title say which law, not what about
 OUTLINE_WEIGHT = 2.0  # 章・節 titles: shared by many articles, so weaker than a caption
@@ -496,7 +496,8 @@ class LegalSearch:
             subject_terms, subject_weights = zip(*subject, strict=True)
             statute = TITLE_WEIGHT * self._titles.scores(subject_terms)
             statute += PURPOSE_WEIGHT * self._purposes.scores(subject_terms, subject_weights)
-            statute += TOPIC_FIELD_WEIGHT * self._topics.scores(subject_terms, subject_weights)
+            if not parsed.named and not parsed.stemmed:  # a statute the question names needs no topic to find it
+                statute += TOPIC_FIELD_WEIGHT * self._topics.scores(subject_terms, subject_weights)
             scores += statute[self._doc_law] * (scores > 0)
         for laws, bonus in (
             (parsed.named, NAMED_LAW_BONUS),
