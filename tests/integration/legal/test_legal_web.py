@@ -7,8 +7,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.conftest import Database, csrf_token_of, echo_settings
 
+from gennai.apps.legal import service
+from gennai.apps.legal.ingest import ingest_path
 from gennai.web.app import create_app
 
 
@@ -75,3 +78,26 @@ async def test_search_verify_ask_pages_and_csrf(legal_client: httpx.AsyncClient)
     # A form post (which another site could forge) needs the CSRF token; JSON cannot be sent cross-site.
     forged = await legal_client.post("/api/legal/verify", data={"text": "行政手続法第五条"})
     assert forged.status_code == 403
+
+
+async def test_a_running_server_finds_statutes_another_process_ingests(
+    legal_client: httpx.AsyncClient,
+    db_sessions: async_sessionmaker[AsyncSession],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # `gennai ingest laws` runs beside the server and writes to the same database; the server's index
+    # checks the database for changes every REFRESH_SECONDS (here at once) and rebuilds.
+    monkeypatch.setattr(service, "REFRESH_SECONDS", 0.0)
+    law = (
+        '<Law Era="Reiwa" Year="9" Num="21" LawType="Act" Lang="ja"><LawNum>令和九年法律第二十一号</LawNum>'
+        '<LawBody><LawTitle>蜂蜜振興法</LawTitle><MainProvision><Article Num="1"><ArticleTitle>第一条</ArticleTitle>'
+        '<Paragraph Num="1"><ParagraphNum/><ParagraphSentence><Sentence Num="1">'
+        "この法律は、養蜂の振興を図ることを目的とする。</Sentence></ParagraphSentence></Paragraph></Article>"
+        "</MainProvision></LawBody></Law>"
+    )
+    (tmp_path / "laws").mkdir()
+    (tmp_path / "laws" / "509AC0000000021.xml").write_text(law, "utf-8")
+    assert not (await ingest_path(db_sessions, tmp_path / "laws")).failed
+    found = (await legal_client.get("/api/legal/search", params={"q": "養蜂の振興"})).json()["results"]
+    assert [(r["law_title"], r["article"]) for r in found][:1] == [("蜂蜜振興法", "1")]

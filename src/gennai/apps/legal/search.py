@@ -32,6 +32,7 @@ lexical and says so in the log rather than failing the user. A query that cites 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -185,6 +186,7 @@ class LegalSearch:
         self.store = LawStore(sessions)
         self.dense = dense
         self._fingerprint: tuple[int, int, int] | None = None
+        self._rebuilding = asyncio.Lock()
         self._build([], [], {}, [], [])
         self._dense_positions = np.zeros(0, dtype=np.int64)
         self._dense_matrix: FloatArray = np.zeros((0, 0), dtype=np.float32)
@@ -196,7 +198,15 @@ class LegalSearch:
         return search
 
     async def refresh(self) -> bool:
-        """Rebuild from the database if articles were added or replaced since the last build."""
+        """Rebuild from the database if articles were added or replaced since the last build.
+
+        One rebuild at a time: a request arriving during one waits for it (then finds nothing changed)
+        rather than reading every article a second time.
+        """
+        async with self._rebuilding:
+            return await self._rebuild_if_changed()
+
+    async def _rebuild_if_changed(self) -> bool:
         async with self.sessions() as session:
             fingerprint = await _fingerprint(session, self.dense.model if self.dense else None)
             if fingerprint == self._fingerprint:

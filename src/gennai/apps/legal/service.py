@@ -70,7 +70,7 @@ class LegalResearch:
         now = time.monotonic()
         if now - self._checked_at >= REFRESH_SECONDS:
             self._checked_at = now
-            await self._fresh()
+            await self.search_index.refresh()
 
     async def search(
         self,
