@@ -183,6 +183,17 @@ async def test_search_refreshes_after_an_ingest(db_sessions: Sessions, tmp_path:
     assert await count(db_sessions, ProvisionRow) > 0
 
 
+async def test_a_rebuilt_index_is_built_beside_the_one_in_use(db_sessions: Sessions) -> None:
+    in_use = await LegalSearch.load(db_sessions)
+    assert await in_use.rebuilt() is None  # nothing changed
+    await ingest_path(db_sessions, PROCEDURE)
+    rebuilt = await in_use.rebuilt()
+    assert rebuilt is not None and rebuilt is not in_use
+    assert (await rebuilt.search("審査基準"))[0].law_id == PROCEDURE_ID
+    assert await in_use.search("審査基準") == []  # untouched until the caller swaps the new one in
+    assert await rebuilt.rebuilt() is None
+
+
 async def test_a_synonym_from_the_dictionary_finds_the_statute_word(db_sessions: Sessions) -> None:
     await ensure_sample_ingested(db_sessions)
     search = await LegalSearch.load(db_sessions)

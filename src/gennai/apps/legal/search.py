@@ -206,9 +206,26 @@ class LegalSearch:
         async with self._rebuilding:
             return await self._rebuild_if_changed()
 
-    async def _rebuild_if_changed(self) -> bool:
+    async def rebuilt(self) -> LegalSearch | None:
+        """A new index, built beside this one, if the database changed since this one was built; else None.
+
+        For a server: the build (seconds on the full corpus) runs in a worker thread, so requests go on
+        being answered from this index meanwhile, and the caller swaps the new one in when it is whole.
+        """
         async with self.sessions() as session:
-            fingerprint = await _fingerprint(session, self.dense.model if self.dense else None)
+            if await _fingerprint(session, self._dense_model) == self._fingerprint:
+                return None
+        fresh = LegalSearch(self.sessions, self.dense)
+        await fresh._rebuild_if_changed(in_thread=True)
+        return fresh
+
+    @property
+    def _dense_model(self) -> str | None:
+        return self.dense.model if self.dense else None
+
+    async def _rebuild_if_changed(self, *, in_thread: bool = False) -> bool:
+        async with self.sessions() as session:
+            fingerprint = await _fingerprint(session, self._dense_model)
             if fingerprint == self._fingerprint:
                 return False
             laws = (
@@ -241,7 +258,11 @@ class LegalSearch:
                 if name:
                     names[unicodedata.normalize("NFKC", name)] = i
         infos = [_LawInfo(law_id, title, law_type, number) for law_id, title, law_type, _, number in laws]
-        self._build(infos, list(revisions), names, rows, list(law_index.items()))
+        built = (infos, list(revisions), names, rows, list(law_index.items()))
+        if in_thread:  # only for an index no request sees yet (``rebuilt``): _build sets attributes one by one
+            await asyncio.to_thread(self._build, *built)
+        else:
+            self._build(*built)
         await self._load_vectors()
         self._fingerprint = fingerprint
         return True

@@ -6,6 +6,7 @@ GENAI app contract can serve the same thing. Input checks live here for the same
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -58,6 +59,7 @@ class LegalResearch:
     store: LawStore
     search_index: LegalSearch
     _checked_at: float = field(default_factory=time.monotonic)
+    _rebuilding: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @classmethod
     async def open(cls, sessions: async_sessionmaker[AsyncSession], dense: DenseRanking | None = None) -> LegalResearch:
@@ -66,11 +68,19 @@ class LegalResearch:
         return cls(index.store, index)
 
     async def _fresh(self) -> None:
-        """Rebuild the search index if statutes changed, checking at most every ``REFRESH_SECONDS``."""
+        """Swap in a rebuilt search index if statutes changed, checking at most every ``REFRESH_SECONDS``.
+
+        The request that finds the change waits for the new index (its answer includes what was just
+        ingested); requests arriving during the rebuild are answered from the current index meanwhile.
+        """
         now = time.monotonic()
-        if now - self._checked_at >= REFRESH_SECONDS:
-            self._checked_at = now
-            await self.search_index.refresh()
+        if now - self._checked_at < REFRESH_SECONDS or self._rebuilding.locked():
+            return
+        self._checked_at = now
+        async with self._rebuilding:
+            rebuilt = await self.search_index.rebuilt()
+            if rebuilt is not None:
+                self.search_index = rebuilt
 
     async def search(
         self,
