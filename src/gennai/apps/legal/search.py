@@ -345,7 +345,7 @@ class LegalSearch:
         self._dense_positions, self._dense_matrix = positions[held], matrix[held]
 
     def _law_stems(self, laws: list[_LawInfo]) -> dict[str, int]:
-        """Statute names without 法, longest first: 国家公務員(法), and abbreviations such as 労基(法), 国保(法).
+        """Statute names without 法: 国家公務員(法), and abbreviations such as 労基(法), 国保(法).
 
         An abbreviation stem that is an everyday statute word (徴収(法), 車両(法)) would pull every
         question using it towards one law, so a one-word stem found in many articles is left out.
