@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gennai.apps.legal import store as store_module
+from gennai.apps.legal.articles import article_view
 from gennai.apps.legal.ingest import ensure_sample_ingested, ingest_path
 from gennai.apps.legal.provisions import ProvisionRef
 from gennai.apps.legal.search import LegalSearch
@@ -155,16 +156,16 @@ async def test_search_on_the_sample(db_sessions: Sessions) -> None:
     assert await search.search("") == [] and await search.search("あ" * 10_000) == []
     assert len(await search.search("者", limit=1000)) <= 100
 
-    view = await search.article_view(PROCEDURE_ID, "5")
+    view = await article_view(search, PROCEDURE_ID, "5")
     assert view is not None and view.previous is not None and view.next is not None
     assert (view.previous.num, view.next.num) == ("4", "6")
-    first = await search.article_view(PROCEDURE_ID, "1")
+    first = await article_view(search, PROCEDURE_ID, "1")
     assert first is not None and first.previous is None
-    refs = await search.article_view(PROCEDURE_ID, "3")  # cites 国家公務員法第二条 and statutes we lack
+    refs = await article_view(search, PROCEDURE_ID, "3")  # cites 国家公務員法第二条 and statutes we lack
     assert refs is not None
     assert any(r.law_id == "322AC0000000120" and r.article == "2" for r in refs.references)
     assert any(r.law_id is None for r in refs.references)
-    assert await search.article_view(PROCEDURE_ID, "999") is None
+    assert await article_view(search, PROCEDURE_ID, "999") is None
 
 
 async def test_search_refreshes_after_an_ingest(db_sessions: Sessions, tmp_path: Path) -> None:

@@ -51,11 +51,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from gennai.apps.legal.aliases import alias_index
 from gennai.apps.legal.centrality import citation_prior, statute_prior
 from gennai.apps.legal.citations import Citation, CitationContext, CitationParser
-from gennai.apps.legal.model import Article, Heading, num_covers, paragraph_text
+from gennai.apps.legal.model import Heading, num_covers, paragraph_text
 from gennai.apps.legal.numerals import article_label, paragraph_label
 from gennai.apps.legal.penalties import PenaltyLinks, asks_about_penalty
-from gennai.apps.legal.provisions import LawRecord
-from gennai.apps.legal.store import LawStore, StoredArticle, paragraph_from_json
+from gennai.apps.legal.store import LawStore, paragraph_from_json
 from gennai.apps.legal.tables import LawRow, ProvisionRow, RevisionRow, VectorRow, indexed_article
 from gennai.apps.legal.topics import statute_topics, topical_titles
 from gennai.apps.legal.vectors import EmbedFor, load_vectors
@@ -122,30 +121,6 @@ class SearchHit:
     path_label: str
     caption: str = ""
     law_type: str = ""
-
-
-@dataclass(frozen=True)
-class CrossReference:
-    """A citation found in an article's text, resolved to a held statute when possible."""
-
-    text: str
-    span: tuple[int, int]
-    law_id: str | None  # None: a statute we do not hold, or one the text does not name clearly
-    article: str | None
-    paragraph: int | None
-    item: str | None
-
-
-@dataclass(frozen=True)
-class ArticleView:
-    """An article with what a reader needs around it."""
-
-    law: LawRecord
-    article: Article
-    previous: Article | None
-    next: Article | None
-    references: list[CrossReference]
-    lossy: bool
 
 
 @dataclass(frozen=True)
@@ -599,41 +574,6 @@ class LegalSearch:
             caption=doc.caption,
             law_type=law.law_type,
         )
-
-    async def article_view(self, law_id: str, article_num: str, as_of: date | None = None) -> ArticleView | None:
-        """An article with its neighbours and the provisions its text cites, for the article view."""
-        law = await self.store.get_law(law_id, as_of)
-        stored = await self.store.get_article(law_id, article_num, as_of)
-        if law is None or stored is None:
-            return None
-        previous, following = await self.store.neighbours(stored)
-        return ArticleView(
-            law=law,
-            article=stored.article,
-            previous=previous.article if previous else None,
-            next=following.article if following else None,
-            references=self._references(stored, law),
-            lossy=stored.lossy,
-        )
-
-    def _references(self, stored: StoredArticle, law: LawRecord) -> list[CrossReference]:
-        context = CitationContext(law=law.title, article=stored.article.num.split(":")[0])
-        references = []
-        for citation in self._parser.parse(stored.article.text, context):
-            if citation.article is None or citation.article_shift or citation.ambiguous:
-                continue
-            law_id = self.resolve_law(citation.law) if citation.law else law.law_id
-            references.append(
-                CrossReference(
-                    text=citation.text,
-                    span=citation.span,
-                    law_id=law_id,
-                    article=citation.article,
-                    paragraph=citation.paragraph,
-                    item=citation.item,
-                )
-            )
-        return references
 
 
 def _fuse(lexical: list[tuple[int, float]], dense: list[int], weight: float) -> list[tuple[int, float]]:

@@ -22,8 +22,9 @@ from gennai.apps.legal.answers import (
     ReportForm,
     answer_question,
 )
+from gennai.apps.legal.articles import ArticleView, article_view
 from gennai.apps.legal.provisions import ProvisionRef, ProvisionText
-from gennai.apps.legal.search import MAX_LIMIT, ArticleView, DenseRanking, LegalSearch, SearchHit
+from gennai.apps.legal.search import MAX_LIMIT, DenseRanking, LegalSearch, SearchHit
 from gennai.apps.legal.store import LawStore
 from gennai.apps.legal.verify import CitationCheck, verify_text
 
@@ -100,7 +101,7 @@ class LegalResearch:
 
     async def article(self, law_id: str, article: str, as_of: date | None = None) -> ArticleView | None:
         await self._fresh()
-        return await self.search_index.article_view(law_id, article, as_of)
+        return await article_view(self.search_index, law_id, article, as_of)
 
     async def verify(self, text: str, as_of: date | None = None) -> list[CitationCheck]:
         checked = _checked_text(text, MAX_VERIFY_CHARS, "text")
