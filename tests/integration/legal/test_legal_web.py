@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from tests.conftest import Database, csrf_token_of, echo_settings
 
 from gennai.apps.legal import service
 from gennai.apps.legal.ingest import ingest_path
+from gennai.apps.legal.search import LegalSearch
+from gennai.apps.legal.service import LegalResearch
 from gennai.web.app import create_app
 
 
@@ -89,6 +92,46 @@ async def test_a_running_server_finds_statutes_another_process_ingests(
     # `gennai ingest laws` runs beside the server and writes to the same database; the server's index
     # checks the database for changes every REFRESH_SECONDS (here at once) and rebuilds.
     monkeypatch.setattr(service, "REFRESH_SECONDS", 0.0)
+    assert not (await ingest_path(db_sessions, _write_law(tmp_path))).failed
+    found = (await legal_client.get("/api/legal/search", params={"q": "養蜂の振興"})).json()["results"]
+    assert [(r["law_title"], r["article"]) for r in found][:1] == [("蜂蜜振興法", "1")]
+
+
+async def test_a_rebuild_outlives_the_request_that_started_it(
+    db_sessions: async_sessionmaker[AsyncSession], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A client that gives up on the slow first search after an ingest must not throw the rebuild away.
+    research = await LegalResearch.open(db_sessions)
+    in_use = research.search_index
+    monkeypatch.setattr(service, "REFRESH_SECONDS", 0.0)
+    gate = asyncio.Event()
+    real_rebuilt = LegalSearch.rebuilt
+
+    async def rebuilt_when_let(index: LegalSearch) -> LegalSearch | None:
+        await gate.wait()
+        return await real_rebuilt(index)
+
+    monkeypatch.setattr(LegalSearch, "rebuilt", rebuilt_when_let)
+    assert not (await ingest_path(db_sessions, _write_law(tmp_path))).failed
+    waiting = asyncio.create_task(research.search("養蜂の振興"))
+    for _ in range(100):
+        if research._rebuilding is not None:
+            break
+        await asyncio.sleep(0)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    gate.set()
+    for _ in range(200):
+        if research.search_index is not in_use:
+            break
+        await asyncio.sleep(0.01)
+    assert research.search_index is not in_use
+    assert (await research.search("養蜂の振興"))[0].law_title == "蜂蜜振興法"
+
+
+def _write_law(folder: Path) -> Path:
+    """A one-article statute, 蜂蜜振興法, as the bulk download has it, in a folder of its own."""
     law = (
         '<Law Era="Reiwa" Year="9" Num="21" LawType="Act" Lang="ja"><LawNum>令和九年法律第二十一号</LawNum>'
         '<LawBody><LawTitle>蜂蜜振興法</LawTitle><MainProvision><Article Num="1"><ArticleTitle>第一条</ArticleTitle>'
@@ -96,8 +139,6 @@ async def test_a_running_server_finds_statutes_another_process_ingests(
         "この法律は、養蜂の振興を図ることを目的とする。</Sentence></ParagraphSentence></Paragraph></Article>"
         "</MainProvision></LawBody></Law>"
     )
-    (tmp_path / "laws").mkdir()
-    (tmp_path / "laws" / "509AC0000000021.xml").write_text(law, "utf-8")
-    assert not (await ingest_path(db_sessions, tmp_path / "laws")).failed
-    found = (await legal_client.get("/api/legal/search", params={"q": "養蜂の振興"})).json()["results"]
-    assert [(r["law_title"], r["article"]) for r in found][:1] == [("蜂蜜振興法", "1")]
+    (folder / "laws").mkdir()
+    (folder / "laws" / "509AC0000000021.xml").write_text(law, "utf-8")
+    return folder / "laws"

@@ -60,7 +60,7 @@ class LegalResearch:
     store: LawStore
     search_index: LegalSearch
     _checked_at: float = field(default_factory=time.monotonic)
-    _rebuilding: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _rebuilding: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(cls, sessions: async_sessionmaker[AsyncSession], dense: DenseRanking | None = None) -> LegalResearch:
@@ -73,15 +73,22 @@ class LegalResearch:
 
         The request that finds the change waits for the new index (its answer includes what was just
         ingested); requests arriving during the rebuild are answered from the current index meanwhile.
+        The rebuild is a task of its own: a client giving up on the waiting request does not end it.
         """
         now = time.monotonic()
-        if now - self._checked_at < REFRESH_SECONDS or self._rebuilding.locked():
+        if now - self._checked_at < REFRESH_SECONDS or self._rebuilding is not None:
             return
         self._checked_at = now
-        async with self._rebuilding:
+        self._rebuilding = asyncio.create_task(self._swap_in_rebuilt())
+        await asyncio.shield(self._rebuilding)
+
+    async def _swap_in_rebuilt(self) -> None:
+        try:
             rebuilt = await self.search_index.rebuilt()
             if rebuilt is not None:
                 self.search_index = rebuilt
+        finally:
+            self._rebuilding = None
 
     async def search(
         self,
