@@ -140,7 +140,7 @@ async def _index_statutes(services: Services) -> None:
         log.warning("statutes not embedded with %s: %s", model, failure)
         return
     if added:
-        await services.legal.search_index.refresh()
+        await services.legal.refresh()
     log.info("statutes embedded with %s: %d articles", model, added)
 
 

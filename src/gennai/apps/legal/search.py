@@ -161,7 +161,6 @@ class LegalSearch:
         self.store = LawStore(sessions)
         self.dense = dense
         self._fingerprint: tuple[int, int, int] | None = None
-        self._rebuilding = asyncio.Lock()
         self._build([], [], {}, [], [])
         self._dense_positions = np.zeros(0, dtype=np.int64)
         self._dense_matrix: FloatArray = np.zeros((0, 0), dtype=np.float32)
@@ -173,13 +172,12 @@ class LegalSearch:
         return search
 
     async def refresh(self) -> bool:
-        """Rebuild from the database if articles were added or replaced since the last build.
+        """Rebuild in place from the database if articles were added or replaced since the last build.
 
-        One rebuild at a time: a request arriving during one waits for it (then finds nothing changed)
-        rather than reading every article a second time.
+        For a single user of the index (the CLI, tests, benchmarks); a server, whose requests read the
+        index concurrently, swaps in ``rebuilt`` instead (``LegalResearch.refresh``).
         """
-        async with self._rebuilding:
-            return await self._rebuild_if_changed()
+        return await self._rebuild_if_changed()
 
     async def rebuilt(self) -> LegalSearch | None:
         """A new index, built beside this one, if the database changed since this one was built; else None.

@@ -69,16 +69,21 @@ class LegalResearch:
         return cls(index.store, index)
 
     async def _fresh(self) -> None:
-        """Swap in a rebuilt search index if statutes changed, checking at most every ``REFRESH_SECONDS``.
+        """``refresh`` if the last check is ``REFRESH_SECONDS`` old: the check counts every article."""
+        if time.monotonic() - self._checked_at >= REFRESH_SECONDS:
+            await self.refresh()
 
-        The request that finds the change waits for the new index (its answer includes what was just
-        ingested); requests arriving during the rebuild are answered from the current index meanwhile.
-        The rebuild is a task of its own: a client giving up on the waiting request does not end it.
+    async def refresh(self) -> None:
+        """Swap in a rebuilt search index if statutes or their vectors changed.
+
+        The caller (the request that found the change) waits for the new index, so its answer includes
+        what was just ingested; requests arriving during the rebuild are answered from the current index
+        meanwhile. The rebuild is a task of its own: a client giving up on the waiting request does not
+        end it.
         """
-        now = time.monotonic()
-        if now - self._checked_at < REFRESH_SECONDS or self._rebuilding is not None:
+        if self._rebuilding is not None:
             return
-        self._checked_at = now
+        self._checked_at = time.monotonic()
         self._rebuilding = asyncio.create_task(self._swap_in_rebuilt())
         await asyncio.shield(self._rebuilding)
 
