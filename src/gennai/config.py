@@ -28,6 +28,9 @@ ProviderKind = Literal["local", "openai", "openai-compatible", "azure-openai", "
 ModelKind = Literal["chat", "embedding"]
 
 LOCAL_MODEL_NAME = "smollm2-135m"
+# Japanese runs at about two tokens a character on small models' vocabularies (SmolLM2: 1.9), fewer on
+# large ones: input is budgeted at this rate so that it fits whichever model receives it.
+CHARS_PER_TOKEN = 0.5
 
 
 class ModelSpec(BaseModel):
@@ -61,6 +64,13 @@ class ModelSpec(BaseModel):
         if self.api_key_env and self.api_key_env not in os.environ:
             raise ValueError(f"model {self.name!r}: environment variable {self.api_key_env} is not set")
         return self
+
+    def prompt_chars(self, reserved_tokens: int = 0) -> int:
+        """Characters of input that fit the context window beside the answer and ``reserved_tokens``.
+
+        An estimate on the safe side (``CHARS_PER_TOKEN``): the exact count needs the model's tokenizer.
+        """
+        return max(0, int((self.context_window - self.max_output_tokens - reserved_tokens) * CHARS_PER_TOKEN))
 
     def resolved_api_key(self) -> str | None:
         """The secret itself, read from the environment when only its variable name was configured."""

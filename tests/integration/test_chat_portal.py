@@ -6,9 +6,12 @@ import json
 
 import httpx
 from sqlalchemy import select
-from tests.conftest import csrf_token_of
+from tests.conftest import Database, csrf_token_of, echo_settings, in_process
 
+from gennai.chat.service import SYSTEM_PROMPT
+from gennai.config import ModelSpec
 from gennai.db.models import AuditEvent, Message, ModelCall
+from gennai.gateway.testing import PIECE_CHARS
 
 
 def parse_sse(body: str) -> list[tuple[str, dict]]:
@@ -144,3 +147,22 @@ async def test_pages_switch_language_and_carry_security_headers(app_client: http
     assert switched.status_code == 303 and switched.headers["location"] == "/history"
     english = await app_client.get("/")
     assert 'lang="en"' in english.text and "single-user local mode" in english.text
+
+
+async def test_the_history_sent_to_a_model_fits_its_context_beside_the_answer(database: Database, tmp_path):
+    # 1,200 tokens of context, 200 kept for the answer: about 500 characters of Japanese input at most.
+    small = ModelSpec(name="echo-small", provider="test", context_window=1200, max_output_tokens=200)
+    async with in_process(echo_settings(database.url, tmp_path, small)) as client:
+        conversation_id = None
+        for turn in range(4):
+            question = f"{turn}" + "条文の趣旨を説明してください。" * 10
+            response = await send(client, question, conversation_id, "echo-small")
+            conversation_id = parse_sse(response.text)[0][1]["conversation_id"]
+            assert parse_sse(response.text)[-1][1]["status"] == "complete"
+        sessions = client.app.state.services.sessions  # type: ignore[attr-defined]
+        async with sessions() as session:
+            prompts = (await session.scalars(select(ModelCall.prompt_tokens).order_by(ModelCall.id))).all()
+    sent_chars = [tokens * PIECE_CHARS for tokens in prompts]  # the echo model counts 4 characters a token
+    assert sent_chars[1] > sent_chars[0]  # the second turn carries the first
+    assert all(chars <= small.prompt_chars() + PIECE_CHARS for chars in sent_chars)
+    assert sent_chars[-1] >= len(SYSTEM_PROMPT) + 150  # the newest message is always sent

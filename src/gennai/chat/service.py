@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
 from gennai.audit.log import add_event
+from gennai.config import CHARS_PER_TOKEN
 from gennai.db.base import utcnow
 from gennai.db.engine import transaction
 from gennai.db.models import Conversation, Message, ModelCall, User
@@ -30,6 +31,7 @@ SYSTEM_PROMPT = (
     "分からないことは分からないと答えてください。"
 )
 TITLE_CHARS = 40
+MESSAGE_OVERHEAD_TOKENS = 8  # the role markers a chat template puts around each message
 
 
 class ChatError(Exception):
@@ -182,8 +184,8 @@ class Chats:
             yield event
 
     async def _history(self, turn: Turn) -> list[ChatMessage]:
-        """The messages before the pending answer that fit the model's context, newest kept."""
-        budget = self._models.spec(turn.model).context_window * 2
+        """The messages before the pending answer that fit the model's context beside its answer, newest kept."""
+        budget = self._models.spec(turn.model).prompt_chars(MESSAGE_OVERHEAD_TOKENS) - len(SYSTEM_PROMPT)
         async with self._sessions() as session:
             answer_seq = await session.scalar(select(Message.seq).where(Message.id == turn.answer_id))
             rows = await session.scalars(
@@ -197,9 +199,10 @@ class Chats:
             )
             kept: list[ChatMessage] = []
             for row in rows:
-                if kept and budget - len(row.content) < 0:
+                cost = len(row.content) + int(MESSAGE_OVERHEAD_TOKENS * CHARS_PER_TOKEN)
+                if kept and budget - cost < 0:
                     break
-                budget -= len(row.content)
+                budget -= cost
                 kept.append(ChatMessage("user" if row.role == "user" else "assistant", row.content))
         return [ChatMessage("system", SYSTEM_PROMPT), *reversed(kept)]
 

@@ -26,9 +26,7 @@ from gennai.web.pages import render
 
 router = APIRouter()
 LegalCaller = Annotated[User, Depends(app_caller("legal"))]
-# Statute text put in a prompt: about two tokens a character, leaving room for the answer and rules.
-CHARS_PER_TOKEN = 0.5
-PROMPT_OVERHEAD_TOKENS = 600
+PROMPT_OVERHEAD_TOKENS = 600  # the rules and the question around the statute text in a prompt
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
@@ -115,7 +113,7 @@ async def ask_api(body: AskRequest, user: LegalCaller, services: ServicesDep) ->
         spec = services.models.spec(model)
     except KeyError:
         return _error(400, "unknown_model", f"unknown model: {model}")
-    budget = int((spec.context_window - spec.max_output_tokens - PROMPT_OVERHEAD_TOKENS) * CHARS_PER_TOKEN)
+    budget = spec.prompt_chars(PROMPT_OVERHEAD_TOKENS)
 
     async def generate(messages: list[dict[str, str]]) -> str:
         chat = [ChatMessage("system" if m["role"] == "system" else "user", m["content"]) for m in messages]
