@@ -9,8 +9,10 @@ import math
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -97,6 +99,44 @@ async def test_gateway_streams_from_a_real_openai_compatible_server(llama_server
         await provider.close()
     assert result.text.strip()
     assert 0 < result.usage.completion_tokens <= 16
+
+
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        ('{"error": {"message": "upstream overloaded", "type": "server_error"}}', "reported an error"),
+        ("{not json", "could not be read"),
+    ],
+)
+async def test_a_broken_stream_is_a_clear_provider_error(event: str, message: str):
+    first = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "m"}
+    first["choices"] = [{"index": 0, "delta": {"content": "途中まで"}, "finish_reason": None}]
+    body = f"data: {json.dumps(first)}\n\ndata: {event}\n\ndata: [DONE]\n\n".encode()
+
+    class BreaksMidStream(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), BreaksMidStream)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    provider = OpenAICompatibleProvider(
+        ModelSpec(name="flaky", provider="openai-compatible", model="m", base_url=base_url)
+    )
+    try:
+        with pytest.raises(ProviderError, match=message):
+            await complete(provider, ChatRequest([ChatMessage("user", "hi")]))
+    finally:
+        await provider.close()
+        server.shutdown()
 
 
 async def test_unreachable_server_is_a_clear_provider_error():

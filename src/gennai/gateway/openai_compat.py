@@ -6,6 +6,7 @@ and the streaming wire format.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncGenerator, Iterator
 from contextlib import contextmanager
 
@@ -98,6 +99,10 @@ class OpenAICompatibleProvider:
                 f"model {self.name} refused the request (HTTP {error.status_code})",
                 retryable=error.status_code >= 500 or error.status_code == 429,
             ) from error
+        except openai.APIError as error:  # an error event the server sent in the middle of a stream
+            raise ProviderError(f"model {self.name} reported an error while answering") from error
+        except json.JSONDecodeError as error:  # a stream event that is not JSON
+            raise ProviderError(f"model {self.name} sent an answer that could not be read") from error
 
     async def close(self) -> None:
         await self._client.close()
