@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import json
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import func, select
 from tests.conftest import Database, csrf_token_of, echo_settings, in_process
 
 from gennai.chat.service import SYSTEM_PROMPT
 from gennai.config import ModelSpec
-from gennai.db.models import AuditEvent, Message, ModelCall
+from gennai.db.engine import transaction
+from gennai.db.models import AuditEvent, Message, ModelCall, User
 from gennai.gateway.testing import PIECE_CHARS
+from gennai.identity.apikeys import create_key
 
 
 def parse_sse(body: str) -> list[tuple[str, dict]]:
@@ -166,3 +170,72 @@ async def test_the_history_sent_to_a_model_fits_its_context_beside_the_answer(da
     assert sent_chars[1] > sent_chars[0]  # the second turn carries the first
     assert all(chars <= small.prompt_chars() + PIECE_CHARS for chars in sent_chars)
     assert sent_chars[-1] >= len(SYSTEM_PROMPT) + 150  # the newest message is always sent
+
+
+async def _call_then_leave(app, path: str, headers: dict[str, str], body: dict) -> None:
+    """One ASGI request whose client goes away half a second into the answer, as a closed browser tab does."""
+    sent = False
+
+    async def receive() -> dict:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": json.dumps(body).encode(), "more_body": False}
+        await asyncio.sleep(0.5)
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        if message["type"] == "http.response.body":
+            await asyncio.sleep(0.2)  # a slow reader: the disconnect finds the response waiting to send
+
+    raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [*raw, (b"content-type", b"application/json"), (b"host", b"127.0.0.1")],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+    }
+    await app(scope, receive, send)
+
+
+async def test_a_client_leaving_mid_stream_has_its_call_recorded_at_once(database: Database, tmp_path):
+    # The usage row and audit event are written when the stream is closed; a response left suspended
+    # was closed only by the garbage collector, switched off here so that only closing can write them.
+    async with in_process(echo_settings(database.url, tmp_path)) as client:
+        services = client.app.state.services  # type: ignore[attr-defined]
+        async with transaction(services.sessions) as session:
+            _, key = await create_key(session, await session.get(User, services.local_user_id))
+        token = await csrf_token_of(client)
+        cookie = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+        question = {"role": "user", "content": "法令の調べ方を詳しく教えてください。" * 3}
+        gc.disable()
+        try:
+            await _call_then_leave(
+                client.app,
+                "/v1/chat/completions",
+                {"Authorization": f"Bearer {key}"},
+                {"model": "echo", "stream": True, "messages": [question]},
+            )
+            await _call_then_leave(
+                client.app,
+                "/chat/messages",
+                {"X-CSRF-Token": token, "cookie": cookie},
+                {"content": question["content"], "model": "echo"},
+            )
+            async with services.sessions() as session:
+                calls = (await session.execute(select(ModelCall.source, ModelCall.status))).all()
+                pending = await session.scalar(
+                    select(func.count()).select_from(Message).where(Message.status == "pending")
+                )
+        finally:
+            gc.enable()
+    assert sorted(calls) == [("api", "incomplete"), ("portal", "incomplete")]
+    assert pending == 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -178,10 +179,12 @@ class Chats:
                 .values(content=meter.text, status=status, error=error, model_call_id=call.id)
             )
 
-        async for event in self._gateway.stream(
+        events = self._gateway.stream(
             user.id, turn.model, request, source="portal", target=str(turn.conversation_id), on_finish=save_answer
-        ):
-            yield event
+        )
+        async with aclosing(events):
+            async for event in events:
+                yield event
 
     async def _history(self, turn: Turn) -> list[ChatMessage]:
         """The messages before the pending answer that fit the model's context beside its answer, newest kept."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncGenerator, Awaitable, Callable
+from contextlib import aclosing
 from typing import Any
 
 import anyio
@@ -82,9 +83,10 @@ class Gateway:
         meter = Meter(model=model, source=source, user_id=user_id)
         status, error = "incomplete", None
         try:
-            async for event in self.models.stream(model, request):
-                meter.observe(event)
-                yield event
+            async with aclosing(self.models.stream(model, request)) as events:
+                async for event in events:
+                    meter.observe(event)
+                    yield event
             status = "complete"
         except ProviderError as failure:
             # An answer cut off by the model keeps what arrived, as one cut off by the client does.
@@ -122,12 +124,8 @@ class Gateway:
     async def complete(self, user_id: uuid.UUID, model: str, request: ChatRequest, *, source: str, target: str) -> str:
         """Admit and run a request whose caller needs the whole answer at once (apps, not chat)."""
         await self.admit(user_id, [m.content for m in request.messages], model)
-        parts = [
-            event.text
-            async for event in self.stream(user_id, model, request, source=source, target=target)
-            if isinstance(event, TextDelta)
-        ]
-        return "".join(parts)
+        async with aclosing(self.stream(user_id, model, request, source=source, target=target)) as events:
+            return "".join([event.text async for event in events if isinstance(event, TextDelta)])
 
     async def embed(
         self, user_id: uuid.UUID | None, model: str, texts: list[str], *, source: str, target: str = ""

@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from gennai.chat.service import ChatError, Turn
@@ -21,6 +22,7 @@ from gennai.gateway.base import Finished, ProviderError, TextDelta
 from gennai.gateway.registry import UnknownModelError
 from gennai.web.deps import PortalUser, ServicesDep
 from gennai.web.pages import render
+from gennai.web.streams import ClosingStreamingResponse
 
 router = APIRouter()
 
@@ -45,24 +47,25 @@ def chat_error_response(error: ChatError | UnknownModelError) -> JSONResponse:
     return JSONResponse({"error": {"code": error.code, "message": str(error)}}, status_code=error.status)
 
 
-def _stream_response(services: ServicesDep, user: User, turn: Turn) -> StreamingResponse:
+def _stream_response(services: ServicesDep, user: User, turn: Turn) -> ClosingStreamingResponse:
     async def events() -> AsyncIterator[str]:
         yield _sse("start", {"conversation_id": str(turn.conversation_id), "answer_id": str(turn.answer_id)})
         try:
-            async for event in services.chats.stream(user, turn):
-                if isinstance(event, TextDelta):
-                    yield _sse("delta", {"text": event.text})
-                elif isinstance(event, Finished):
-                    usage = {
-                        "prompt_tokens": event.usage.prompt_tokens,
-                        "completion_tokens": event.usage.completion_tokens,
-                    }
-                    yield _sse("done", {"status": "complete", "usage": usage})
+            async with aclosing(services.chats.stream(user, turn)) as stream:
+                async for event in stream:
+                    if isinstance(event, TextDelta):
+                        yield _sse("delta", {"text": event.text})
+                    elif isinstance(event, Finished):
+                        usage = {
+                            "prompt_tokens": event.usage.prompt_tokens,
+                            "completion_tokens": event.usage.completion_tokens,
+                        }
+                        yield _sse("done", {"status": "complete", "usage": usage})
         except ProviderError as failure:
             yield _sse("error", {"code": "model_failed", "message": str(failure)})
 
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+    return ClosingStreamingResponse(events(), media_type="text/event-stream", headers=headers)
 
 
 @router.post("/chat/messages", response_model=None)

@@ -12,11 +12,12 @@ import json
 import struct
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from gennai.gateway.base import ChatMessage, ChatRequest, Finished, ProviderError, TextDelta
@@ -24,6 +25,7 @@ from gennai.gateway.registry import ALL_KINDS, UnknownModelError, WrongModelKind
 from gennai.gateway.service import EmbeddingInputError
 from gennai.guard.policy import GuardRefusal
 from gennai.web.deps import ApiUser, ServicesDep, key_allows
+from gennai.web.streams import ClosingStreamingResponse
 
 router = APIRouter(prefix="/v1")
 
@@ -136,15 +138,16 @@ async def chat_completions(
     if body.stream:
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
         chunks = _stream_chunks(events, completion_id, created, body.model, include_usage)
-        return StreamingResponse(chunks, media_type="text/event-stream", headers={"Cache-Control": "no-store"})
+        return ClosingStreamingResponse(chunks, media_type="text/event-stream", headers={"Cache-Control": "no-store"})
     text: list[str] = []
     finished: Finished | None = None
     try:
-        async for event in events:
-            if isinstance(event, TextDelta):
-                text.append(event.text)
-            elif isinstance(event, Finished):
-                finished = event
+        async with aclosing(events):
+            async for event in events:
+                if isinstance(event, TextDelta):
+                    text.append(event.text)
+                elif isinstance(event, Finished):
+                    finished = event
     except ProviderError as failure:
         return openai_error(502, str(failure), "api_error", "model_failed")
     if finished is None:
@@ -177,7 +180,7 @@ def _usage(event: Finished) -> dict[str, int]:
 
 
 async def _stream_chunks(
-    events: AsyncIterator[Any], completion_id: str, created: int, model: str, include_usage: bool
+    events: AsyncGenerator[Any, None], completion_id: str, created: int, model: str, include_usage: bool
 ) -> AsyncIterator[str]:
     def chunk(choices: list[dict[str, Any]], **extra: Any) -> str:
         body = {
@@ -192,13 +195,14 @@ async def _stream_chunks(
 
     yield chunk([{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}])
     try:
-        async for event in events:
-            if isinstance(event, TextDelta):
-                yield chunk([{"index": 0, "delta": {"content": event.text}, "finish_reason": None}])
-            elif isinstance(event, Finished):
-                yield chunk([{"index": 0, "delta": {}, "finish_reason": event.finish_reason}])
-                if include_usage:
-                    yield chunk([], usage=_usage(event))
+        async with aclosing(events):
+            async for event in events:
+                if isinstance(event, TextDelta):
+                    yield chunk([{"index": 0, "delta": {"content": event.text}, "finish_reason": None}])
+                elif isinstance(event, Finished):
+                    yield chunk([{"index": 0, "delta": {}, "finish_reason": event.finish_reason}])
+                    if include_usage:
+                        yield chunk([], usage=_usage(event))
     except ProviderError as failure:
         error = {"message": str(failure), "type": "api_error", "param": None, "code": "model_failed"}
         yield f"data: {json.dumps({'error': error}, ensure_ascii=False)}\n\n"
