@@ -239,3 +239,18 @@ async def test_a_client_leaving_mid_stream_has_its_call_recorded_at_once(databas
             gc.enable()
     assert sorted(calls) == [("api", "incomplete"), ("portal", "incomplete")]
     assert pending == 0
+
+
+async def test_messages_sent_at_once_to_one_conversation_are_kept_or_refused_clearly(
+    app_client: httpx.AsyncClient, db_sessions
+):
+    first = parse_sse((await send(app_client, "最初の質問")).text)[0][1]["conversation_id"]
+    responses = await asyncio.gather(*(send(app_client, f"同時の質問{n}", first) for n in range(4)))
+    statuses = [response.status_code for response in responses]
+    assert 200 in statuses and set(statuses) <= {200, 409}, statuses
+    refused = [response.json()["error"]["code"] for response in responses if response.status_code == 409]
+    assert set(refused) <= {"conversation_busy"}
+    async with db_sessions() as session:
+        messages = (await session.scalars(select(Message).order_by(Message.seq))).all()
+    assert [m.seq for m in messages] == list(range(len(messages)))
+    assert len(messages) == 2 + 2 * statuses.count(200)

@@ -8,12 +8,13 @@ committed before the model is called; the answer is written once the stream ends
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncGenerator
-from contextlib import aclosing
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
@@ -112,7 +113,7 @@ class Chats:
             raise ChatError("message_too_long", f"the message is longer than {self._max_chars} characters")
         model_name = model or self._models.default
         await self._admit(user, [text], model_name)
-        async with transaction(self._sessions) as session:
+        async with self._one_writer(), transaction(self._sessions) as session:
             if conversation_id is None:
                 conversation = Conversation(user_id=user.id, title=text[:TITLE_CHARS], model=model_name)
                 session.add(conversation)
@@ -142,7 +143,7 @@ class Chats:
 
     async def retry(self, user: User, conversation_id: uuid.UUID, model: str | None) -> Turn:
         """Replace the last answer with a new pending one, to be streamed again."""
-        async with transaction(self._sessions) as session:
+        async with self._one_writer(), transaction(self._sessions) as session:
             conversation = await self._owned(session, user, conversation_id)
             last = await session.scalar(
                 select(Message).where(Message.conversation_id == conversation.id).order_by(Message.seq.desc())
@@ -208,6 +209,16 @@ class Chats:
                 budget -= cost
                 kept.append(ChatMessage("user" if row.role == "user" else "assistant", row.content))
         return [ChatMessage("system", SYSTEM_PROMPT), *reversed(kept)]
+
+    @asynccontextmanager
+    async def _one_writer(self) -> AsyncIterator[None]:
+        """Two requests adding to one conversation at once (a second tab, a double click) both read the
+        same next position; the database's unique (conversation, seq) refuses the second, which is told so.
+        """
+        try:
+            yield
+        except IntegrityError as clash:
+            raise ChatError("conversation_busy", "another message was just added to this conversation", 409) from clash
 
     async def _admit(self, user: User, texts: list[str], model: str) -> None:
         try:
