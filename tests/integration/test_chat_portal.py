@@ -79,7 +79,8 @@ async def test_message_streams_answer_and_is_kept_in_history(app_client: httpx.A
 
 
 async def test_bad_messages_are_refused_and_nothing_is_written(app_client: httpx.AsyncClient, db_sessions):
-    assert (await send(app_client, "   ")).json()["error"]["code"] == "empty_message"
+    empty = (await send(app_client, "   ")).json()["error"]
+    assert empty == {"code": "empty_message", "message": "メッセージが空です。"}  # in the user's language
     too_long = await send(app_client, "あ" * 20_001)
     assert too_long.status_code == 400 and too_long.json()["error"]["code"] == "message_too_long"
     unknown = await send(app_client, "hello", model="no-such-model")

@@ -21,6 +21,7 @@ from gennai.db.models import User
 from gennai.gateway.base import Finished, ProviderError, TextDelta
 from gennai.gateway.registry import UnknownModelError
 from gennai.web.deps import PortalUser, ServicesDep
+from gennai.web.i18n import request_language, translate
 from gennai.web.pages import render
 from gennai.web.streams import ClosingStreamingResponse
 
@@ -41,10 +42,11 @@ def _sse(event: str, data: dict[str, Any]) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-def chat_error_response(error: ChatError | UnknownModelError) -> JSONResponse:
-    if isinstance(error, UnknownModelError):
-        return JSONResponse({"error": {"code": "unknown_model", "message": str(error)}}, status_code=400)
-    return JSONResponse({"error": {"code": error.code, "message": str(error)}}, status_code=error.status)
+def chat_error_response(request: Request, services: ServicesDep, error: ChatError | UnknownModelError) -> JSONResponse:
+    """The error as the portal shows it: its code, and its message in the user's language."""
+    code, status = ("unknown_model", 400) if isinstance(error, UnknownModelError) else (error.code, error.status)
+    message = translate(request_language(request, services.settings.language), f"error.{code}")
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
 def _stream_response(services: ServicesDep, user: User, turn: Turn) -> ClosingStreamingResponse:
@@ -69,20 +71,22 @@ def _stream_response(services: ServicesDep, user: User, turn: Turn) -> ClosingSt
 
 
 @router.post("/chat/messages", response_model=None)
-async def send_message(body: SendMessage, user: PortalUser, services: ServicesDep) -> Response:
+async def send_message(request: Request, body: SendMessage, user: PortalUser, services: ServicesDep) -> Response:
     try:
         turn = await services.chats.start_turn(user, body.conversation_id, body.content, body.model)
     except (ChatError, UnknownModelError) as error:
-        return chat_error_response(error)
+        return chat_error_response(request, services, error)
     return _stream_response(services, user, turn)
 
 
 @router.post("/chat/{conversation_id}/retry", response_model=None)
-async def retry(conversation_id: uuid.UUID, body: Retry, user: PortalUser, services: ServicesDep) -> Response:
+async def retry(
+    request: Request, conversation_id: uuid.UUID, body: Retry, user: PortalUser, services: ServicesDep
+) -> Response:
     try:
         turn = await services.chats.retry(user, conversation_id, body.model)
     except (ChatError, UnknownModelError) as error:
-        return chat_error_response(error)
+        return chat_error_response(request, services, error)
     return _stream_response(services, user, turn)
 
 
