@@ -232,13 +232,15 @@ async def test_a_client_leaving_mid_stream_has_its_call_recorded_at_once(databas
                 {"content": question["content"], "model": "echo"},
             )
             async with services.sessions() as session:
-                calls = (await session.execute(select(ModelCall.source, ModelCall.status))).all()
+                columns = select(ModelCall.source, ModelCall.status, ModelCall.prompt_tokens)
+                calls = (await session.execute(columns)).all()
                 pending = await session.scalar(
                     select(func.count()).select_from(Message).where(Message.status == "pending")
                 )
         finally:
             gc.enable()
-    assert sorted(calls) == [("api", "incomplete"), ("portal", "incomplete")]
+    assert sorted((source, status) for source, status, _ in calls) == [("api", "incomplete"), ("portal", "incomplete")]
+    assert all(tokens > 0 for _, _, tokens in calls)  # the model never reported usage: the prompt is estimated
     assert pending == 0
 
 

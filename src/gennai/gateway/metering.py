@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import math
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from gennai.config import CHARS_PER_TOKEN
 from gennai.db.models import ModelCall
 from gennai.gateway.base import Finished, StreamEvent, TextDelta, Usage
+
+
+def estimated_tokens(texts: Iterable[str]) -> int:
+    """Tokens of ``texts`` as input budgets count them (``CHARS_PER_TOKEN``), for calls the model never counted."""
+    return math.ceil(sum(len(text) for text in texts) / CHARS_PER_TOKEN)
 
 
 @dataclass
@@ -15,6 +23,7 @@ class Meter:
     model: str
     source: str
     user_id: uuid.UUID | None
+    prompt_estimate: int = 0  # recorded when the call ends before the model reports its usage
     started: float = field(default_factory=time.monotonic)
     first_token_ms: int | None = None
     usage: Usage = field(default_factory=Usage)
@@ -45,7 +54,7 @@ class Meter:
             model=self.model,
             source=self.source,
             status=status,
-            prompt_tokens=self.usage.prompt_tokens,
+            prompt_tokens=self.usage.prompt_tokens or self.prompt_estimate,
             completion_tokens=completion_tokens,
             first_token_ms=self.first_token_ms,
             total_ms=self._elapsed_ms(),

@@ -18,7 +18,7 @@ from gennai.audit.log import add_event, record_event
 from gennai.db.engine import transaction
 from gennai.db.models import ModelCall
 from gennai.gateway.base import ChatRequest, EmbeddingResult, ProviderError, StreamEvent, TextDelta
-from gennai.gateway.metering import Meter
+from gennai.gateway.metering import Meter, estimated_tokens
 from gennai.gateway.registry import ModelRegistry
 from gennai.guard.policy import Decision, Guard, GuardRefusal
 
@@ -80,7 +80,8 @@ class Gateway:
         on_finish: FinishHook | None = None,
     ) -> AsyncGenerator[StreamEvent, None]:
         """Stream an admitted request; however it ends, its usage and an audit event are written."""
-        meter = Meter(model=model, source=source, user_id=user_id)
+        prompt = estimated_tokens(m.content for m in request.messages)
+        meter = Meter(model=model, source=source, user_id=user_id, prompt_estimate=prompt)
         status, error = "incomplete", None
         try:
             async with aclosing(self.models.stream(model, request)) as events:
@@ -145,7 +146,7 @@ class Gateway:
         check_embedding_input(texts)
         if user_id is not None:
             await self._guard(user_id, texts, model)
-        meter = Meter(model=model, source=source, user_id=user_id)
+        meter = Meter(model=model, source=source, user_id=user_id, prompt_estimate=estimated_tokens(texts))
         status, error = "incomplete", None
         try:
             result = await self.models.embed(model, texts)
