@@ -112,7 +112,8 @@ class Chats:
         if len(text) > self._max_chars:
             raise ChatError("message_too_long", f"the message is longer than {self._max_chars} characters")
         model_name = model or self._models.default
-        await self._admit(user, [text], model_name)
+        earlier = [] if conversation_id is None else await self._sent_before(user, conversation_id)
+        await self._admit(user, [*earlier, text], model_name)
         async with self._one_writer(), transaction(self._sessions) as session:
             if conversation_id is None:
                 conversation = Conversation(user_id=user.id, title=text[:TITLE_CHARS], model=model_name)
@@ -143,6 +144,8 @@ class Chats:
 
     async def retry(self, user: User, conversation_id: uuid.UUID, model: str | None) -> Turn:
         """Replace the last answer with a new pending one, to be streamed again."""
+        model_name = model or (await self.get(user, conversation_id)).model
+        await self._admit(user, await self._sent_before(user, conversation_id), model_name)
         async with self._one_writer(), transaction(self._sessions) as session:
             conversation = await self._owned(session, user, conversation_id)
             last = await session.scalar(
@@ -150,8 +153,6 @@ class Chats:
             )
             if last is None:
                 raise ChatError("nothing_to_retry", "there is no message to answer again")
-            model_name = model or conversation.model
-            self._models.get(model_name)
             seq = last.seq + 1
             if last.role == "assistant":
                 seq = last.seq
@@ -219,6 +220,13 @@ class Chats:
             yield
         except IntegrityError as clash:
             raise ChatError("conversation_busy", "another message was just added to this conversation", 409) from clash
+
+    async def _sent_before(self, user: User, conversation_id: uuid.UUID) -> list[str]:
+        """The conversation's messages a model will receive again as history: the guard admits them for the
+        model of each turn, since a retry or a switch of model sends them to a model that has not had them.
+        """
+        conversation = await self.get(user, conversation_id)
+        return [m.content for m in conversation.messages if m.status in ("complete", "incomplete")]
 
     async def _admit(self, user: User, texts: list[str], model: str) -> None:
         try:
