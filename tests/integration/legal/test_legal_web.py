@@ -44,6 +44,14 @@ async def test_search_verify_ask_pages_and_csrf(legal_client: httpx.AsyncClient)
         response = await legal_client.get("/api/legal/search", params={"q": bad})
         assert response.status_code == 400 and response.json()["error"]["code"] in {"empty", "too_long"}
     assert (await legal_client.get("/api/legal/search", params={"q": "あ"})).status_code == 200
+    # A malformed kanji number (十十) is no citation; a range of a million paragraphs is refused, not expanded.
+    assert (await legal_client.get("/api/legal/search", params={"q": "行政手続法第十十条"})).status_code == 200
+    odd = await legal_client.post(
+        "/api/legal/verify", json={"text": "行政手続法第十十条、行政手続法第五条第一項から第九九九九九九項まで"}
+    )
+    assert [(c["text"], c["status"]) for c in odd.json()["citations"]] == [
+        ("行政手続法第五条第一項から第九九九九九九項まで", "not_found")
+    ]
     assert (await legal_client.get("/api/legal/search", params={"q": "x", "limit": 0})).status_code == 400
 
     verified = await legal_client.post(
@@ -69,6 +77,10 @@ async def test_search_verify_ask_pages_and_csrf(legal_client: httpx.AsyncClient)
         c["status"] in {"verified", "not_found", "not_in_force", "quote_mismatch", "ambiguous"}
         for c in body["citations"]
     )
+    long_question = await legal_client.post(
+        "/api/legal/ask", headers={"X-CSRF-Token": token}, json={"question": "審査基準とは何か。" * 400}
+    )
+    assert long_question.status_code == 200  # 3,600 characters: within the ask limit, searched by its start
     bad_form = await legal_client.post("/api/legal/ask", json={"question": "x", "form": "poem"})
     assert bad_form.status_code == 400 and bad_form.json()["error"]["code"] == "bad_form"
 

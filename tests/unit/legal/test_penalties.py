@@ -17,6 +17,7 @@ def test_article_labels_are_read_with_their_positions() -> None:
     text = "第百条第一項又は第百九条の二、第２９条から第三十一条までの規定"
     assert [num for _, num in article_nums_in(text)] == ["100", "109_2", "29", "31"]
     assert article_nums_in("前条の規定") == []
+    assert article_nums_in("第〇十条及び第三条") == [(6, "3")]  # a malformed number labels nothing
 
 
 def test_a_penalty_imposes_a_sanction() -> None:

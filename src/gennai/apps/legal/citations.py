@@ -255,7 +255,10 @@ class CitationParser:
         pos = 0
         while (m := self._anchor.search(text, pos)) is not None:
             floor = found[-1].span[1] if found else 0
-            made = self._citations_at(text, m, found, context, floor)
+            try:
+                made = self._citations_at(text, m, found, context, floor)
+            except ValueError:  # a malformed number (第十十条, 第〇十条) is no citation: never guess its value
+                made = []
             if made:
                 found.extend(made)
                 pos = made[-1].span[1]

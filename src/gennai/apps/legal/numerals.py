@@ -169,9 +169,12 @@ def article_nums_in(text: str) -> list[tuple[int, str]]:
     pattern = _LABEL_PATTERNS.setdefault("条", _label_pattern("条"))
     found: list[tuple[int, str]] = []
     for match in pattern.finditer(text):
-        for group in (1, 2):
-            if match.group(group):
-                found.append((match.start(group), _single_num(match.group(group), "条")))
+        try:
+            labels = [group for group in (1, 2) if match.group(group)]
+            nums = [(match.start(group), _single_num(match.group(group), "条")) for group in labels]
+        except ValueError:  # a malformed number (第〇十条) labels no article
+            continue
+        found.extend(nums)
     return found
 
 

@@ -20,6 +20,10 @@ from gennai.apps.legal.model import num_covers, num_key
 from gennai.apps.legal.numerals import article_label, item_label, paragraph_label, subitem_label
 from gennai.apps.legal.provisions import LawRecord, ProvisionRef, ProvisionSource, ProvisionText
 
+# Paragraphs or items of one provision, or articles where the statute's article list is unknown: no real
+# range is longer, and 第一項から第九九九九九九項まで would otherwise be expanded number by number.
+MAX_RANGE = 100
+
 Failure = Literal["not_found", "ambiguous", "not_in_force"]
 
 _FULL_WIDTH = str.maketrans(
@@ -79,6 +83,12 @@ def _shift_article(article: str, shift: int, order: tuple[str, ...]) -> str | No
     num = order[target]
     # Landing inside a deleted range such as 29:31 means its nearest end, as printed.
     return num.split(":")[0 if shift > 0 else -1]
+
+
+def _too_wide(num_range: str) -> bool:
+    """Whether a range ("5:9999999") spans more than ``MAX_RANGE`` numbers: expanding it would only burn time."""
+    first, _, last = num_range.partition(":")
+    return bool(last) and num_key(last)[0] - num_key(first)[0] >= MAX_RANGE
 
 
 def _articles(article: str, order: tuple[str, ...]) -> list[str] | None:
@@ -159,6 +169,10 @@ async def _refs(citation: Citation, law: LawRecord, source: ProvisionSource) -> 
             word = "前条" if citation.article_shift < 0 else "次条"
             return f"{law.title}{article_label(article)}の{word}はありません"
         article = shifted
+    paragraph_range = f"{citation.paragraph}:{citation.paragraph_to}" if citation.paragraph_to is not None else ""
+    wide = [r for r in (article if not order else "", paragraph_range, citation.item or "") if r and _too_wide(r)]
+    if wide:
+        return f"{citation.text}は範囲が広すぎて確認できません（{MAX_RANGE}まで）"
     articles: list[str | None] = [None]
     if article is not None:
         expanded = _articles(article, order)

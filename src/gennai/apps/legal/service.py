@@ -138,7 +138,7 @@ class LegalResearch:
         if form not in REPORT_FORMS:
             raise LegalInputError("bad_form", f"form must be one of {', '.join(REPORT_FORMS)}")
         text = _checked_text(question, MAX_QUESTION_CHARS, "question")
-        hits = await self.search(text, law=law, as_of=as_of, limit=ANSWER_SOURCES, caller=caller)
+        hits = await self.search(text[:MAX_QUERY_CHARS], law=law, as_of=as_of, limit=ANSWER_SOURCES, caller=caller)
         provisions = await self._provisions(hits, as_of, source_chars)
         report_form: ReportForm = form  # type: ignore[assignment]
         return await answer_question(
