@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import zipfile
 from datetime import date
 from importlib import resources
@@ -94,9 +95,13 @@ async def test_a_failing_law_leaves_nothing_behind(
 ) -> None:
     (tmp_path / "broken.xml").write_bytes(b"<Law><LawBody>")
     (tmp_path / "foreign.xml").write_bytes(b"<html/>")
+    nested = _bare_law("31", "深入試験法", ["深い。"]).replace("深入試験法", "深" + "<x>" * 3000 + "</x>" * 3000)
+    (tmp_path / "deep.xml").write_text(nested, "utf-8")  # deeper than Python's recursion limit
+    odd_number = _bare_law("32", "番号試験法", ["番号。"]).replace('<Paragraph Num="1">', '<Paragraph Num="²">')
+    (tmp_path / "odd_number.xml").write_text(odd_number, "utf-8")
     (tmp_path / AI_ACT.name).write_bytes(AI_ACT.read_bytes())
     report = await ingest_path(db_sessions, tmp_path)
-    assert {name for name, _ in report.failed} == {"broken.xml", "foreign.xml"}
+    assert {name for name, _ in report.failed} == {"broken.xml", "foreign.xml", "deep.xml", "odd_number.xml"}
     assert report.added == ["507AC0000000053"]
 
     def explode(*_args: object) -> list[dict[str, object]]:
@@ -115,8 +120,16 @@ async def test_zip_ingest_and_sample_on_first_start(db_sessions: Sessions, tmp_p
     with zipfile.ZipFile(archive, "w") as out:
         out.write(AI_ACT, f"laws/{AI_ACT.name}")
         out.writestr("laws/bad.xml", b"<oops")
-    report = await ingest_path(db_sessions, archive)
-    assert report.added == ["507AC0000000053"] and len(report.failed) == 1
+        out.writestr("laws/locked.xml", b"<Law/>")
+    locked = bytearray(archive.read_bytes())  # mark laws/locked.xml encrypted, as a password-protected zip does
+    for header in (b"PK\x03\x04", b"PK\x01\x02"):
+        at = locked.rfind(header)
+        flags = at + (6 if header == b"PK\x03\x04" else 8)
+        locked[flags] |= 0x01
+    archive.write_bytes(bytes(locked))
+    report = await asyncio.wait_for(ingest_path(db_sessions, archive), 60)
+    assert report.added == ["507AC0000000053"] and len(report.failed) == 2
+    assert "encrypted" in dict(report.failed)["laws/locked.xml"]
     assert await ensure_sample_ingested(db_sessions) is None  # a law is stored: leave the store alone
 
 

@@ -91,7 +91,8 @@ class _Source:
                         continue
                     try:
                         yield name, archive.read(info)
-                    except (OSError, zipfile.BadZipFile) as error:
+                    except (OSError, zipfile.BadZipFile, RuntimeError, NotImplementedError) as error:
+                        # RuntimeError: an encrypted entry; NotImplementedError: an unknown compression.
                         yield name, f"unreadable zip entry: {error}"
         else:
             yield self.path.name, _read_capped(self.path)
@@ -112,6 +113,8 @@ def prepare(name: str, data: bytes) -> _Prepared:
         law = parse_law_xml(data, file_name=name)
     except LawParseError as error:
         return _Prepared(name, None, content_hash, [], str(error))
+    except Exception as error:  # whatever a hostile file provokes (nesting too deep, Num="²") fails it alone
+        return _Prepared(name, None, content_hash, [], f"malformed law XML: {type(error).__name__}: {error}")
     terms = [" ".join(analyze(search_text(a))) for a in law.articles]
     return _Prepared(name, law, content_hash, terms)
 
@@ -143,13 +146,26 @@ async def ingest_path(
     try:
         producer = asyncio.create_task(produce())
         for _ in names:
-            item = await window.get()
+            item = await _next(window, producer)
             prepared = item if isinstance(item, _Prepared) else await item
             await _save(store, prepared, report, progress)
         await producer
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
     return report
+
+
+async def _next(
+    window: asyncio.Queue[asyncio.Future[_Prepared] | _Prepared], producer: asyncio.Task[None]
+) -> asyncio.Future[_Prepared] | _Prepared:
+    """The next prepared file; if reading the source failed instead, that error, never an endless wait."""
+    getter = asyncio.ensure_future(window.get())
+    await asyncio.wait({getter, producer}, return_when=asyncio.FIRST_COMPLETED)
+    if getter.done():
+        return getter.result()
+    getter.cancel()
+    await producer  # it ended without filling the window: raises what stopped it
+    raise RuntimeError("the law files ran out before every listed file was read")
 
 
 async def _save(store: LawStore, prepared: _Prepared, report: IngestReport, progress: Progress | None) -> None:
