@@ -90,8 +90,9 @@ class BM25Index:
 
         A long article (a list of items, a definition article) mentions a question's words close
         together in one paragraph, yet its BM25 is diluted by its length; its best passage is not.
-        Windows step by half their width; a document no longer than a window is one passage, whose
-        score is its own BM25 (``scores``), so only longer documents need their tokens read.
+        Windows step by half their width, the last one ending at the document's end; a document no
+        longer than a window is one passage, whose score is its own BM25 (``scores``), so only longer
+        documents need their tokens read.
         """
         if not tokens or not terms:
             return 0.0
@@ -102,6 +103,7 @@ class BM25Index:
                 places[token].append(at)
         width = min(window, len(tokens))
         starts = np.arange(0, max(1, len(tokens) - width + 1), max(1, width // 2))
+        starts = np.unique(np.append(starts, len(tokens) - width))  # and one ending at the last token
         norm = self.k1 * (1 - self.b + self.b * width / self.average_length)
         total = np.zeros(len(starts), dtype=np.float32)
         for term, seen in places.items():

@@ -83,3 +83,5 @@ def test_best_passage_is_not_diluted_by_the_rest_of_a_long_document() -> None:
     passage = index.best_passage(long, ["休憩", "時間"], window=50)
     assert passage > whole[1] * 2
     assert index.best_passage(long, ["無い"]) == 0.0 and index.best_passage([], ["休憩"]) == 0.0
+    ending = [*filler[:73], "休憩"]  # 74 tokens: windows of 50 stepping by 25 start at 0 and 25 only
+    assert index.best_passage(ending, ["休憩"], window=50) == index.best_passage(ending[::-1], ["休憩"], window=50)
