@@ -80,3 +80,48 @@ async def test_grounded_answer_end_to_end(store: LawStore) -> None:
         ("行政手続法第五条第一項", "verified"),
     ]
     assert "行政手続法第九十九条 ⚠" in answer.text
+
+
+def _revision_xml(articles: list[tuple[str, str, int]]) -> str:
+    """架空試験法 with (Num, ArticleTitle, paragraph count) articles; paragraph 1 has a 第二号."""
+
+    def paragraph(n: int) -> str:
+        item = '<Item Num="2"><ItemTitle>二</ItemTitle><ItemSentence><Sentence>号。</Sentence></ItemSentence></Item>'
+        return (
+            f'<Paragraph Num="{n}"><ParagraphNum>{"" if n == 1 else n}</ParagraphNum>'
+            f"<ParagraphSentence><Sentence>第{n}項の文。</Sentence></ParagraphSentence>{item if n == 1 else ''}"
+            "</Paragraph>"
+        )
+
+    body = "".join(
+        f'<Article Num="{num}"><ArticleTitle>{title}</ArticleTitle>{"".join(paragraph(p + 1) for p in range(count))}'
+        "</Article>"
+        for num, title, count in articles
+    )
+    return (
+        '<Law Era="Heisei" Year="5" Num="77" LawType="Act"><LawNum>平成五年法律第七十七号</LawNum>'
+        f"<LawBody><LawTitle>架空試験法</LawTitle><MainProvision>{body}</MainProvision></LawBody></Law>"
+    )
+
+
+async def test_relative_references_and_ranges_follow_the_structure_as_of_the_date(
+    db_sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    # The 2024 revision inserts 第一条の二 and gives 第五条 a second paragraph; as of 2021 neither exists.
+    old = [("1", "第一条", 1), ("2", "第二条", 1), ("3", "第三条", 1), ("5", "第五条", 1)]
+    new = [("1", "第一条", 1), ("1_2", "第一条の二", 1), ("2", "第二条", 1), ("3", "第三条", 1), ("5", "第五条", 2)]
+    (tmp_path / "405AC0000000077_20200101_000000000000000.xml").write_text(_revision_xml(old), "utf-8")
+    (tmp_path / "405AC0000000077_20240101_405AC0000000099.xml").write_text(_revision_xml(new), "utf-8")
+    assert not (await ingest_path(db_sessions, tmp_path)).failed
+    store = LawStore(db_sessions)
+    text = "架空試験法第一条の規定。次条の規定。架空試験法第一条から第三条まで。架空試験法第五条第二号"
+    checks = await verify_text(text, store, as_of=date(2021, 1, 1))
+    assert [(c.text, c.status, c.article) for c in checks] == [
+        ("架空試験法第一条", "verified", "1"),
+        ("次条", "verified", "2"),
+        ("架空試験法第一条から第三条まで", "verified", "1:3"),
+        ("架空試験法第五条第二号", "verified", "5"),
+    ]
+    now = await verify_text(text, store)
+    assert [(c.article, c.status) for c in now][1] == ("1_2", "verified")
+    assert now[-1].status == "not_found"  # 第五条 now has two paragraphs: which one's 第二号?

@@ -141,7 +141,7 @@ async def resolve(citation: Citation, source: ProvisionSource, as_of: date | Non
         if await source.get_law(law.law_id, as_of) is None:
             return _fail(citation, "not_in_force", f"{law.title}は指定日にはまだ施行されていません", law)
         return Resolution(citation, law=law)
-    refs_or_reason = await _refs(citation, law, source)
+    refs_or_reason = await _refs(citation, law, source, as_of)
     if isinstance(refs_or_reason, str):
         return _fail(citation, "not_found", refs_or_reason, law)
     provisions: list[ProvisionText] = []
@@ -156,12 +156,17 @@ async def resolve(citation: Citation, source: ProvisionSource, as_of: date | Non
     return Resolution(citation, law=law, refs=tuple(refs_or_reason), provisions=tuple(provisions))
 
 
-async def _refs(citation: Citation, law: LawRecord, source: ProvisionSource) -> list[ProvisionRef] | str:
-    """Every reference the citation expands to, or why the statute has no such place."""
+async def _refs(
+    citation: Citation, law: LawRecord, source: ProvisionSource, as_of: date | None
+) -> list[ProvisionRef] | str:
+    """Every reference the citation expands to, or why the statute has no such place.
+
+    前条, 次条, ranges and a left-out 第一項 follow the statute's structure as of the date asked.
+    """
     article = citation.article
     order: tuple[str, ...] = ()
     if article is not None and not citation.supplementary and (citation.article_shift or ":" in article):
-        whole = await source.get_provision(ProvisionRef(law_id=law.law_id))
+        whole = await source.get_provision(ProvisionRef(law_id=law.law_id), as_of)
         order = whole.children if whole else ()
     if article is not None and citation.article_shift:
         shifted = _shift_article(article, citation.article_shift, order)
@@ -187,7 +192,7 @@ async def _refs(citation: Citation, law: LawRecord, source: ProvisionSource) -> 
     for num in articles:
         for paragraph in paragraphs:
             if paragraph is None and citation.item is not None:
-                paragraph = await _sole_paragraph(source, law, num, citation.supplementary)
+                paragraph = await _sole_paragraph(source, law, num, citation.supplementary, as_of)
                 if paragraph is None:
                     where = provision_label(
                         law.title, ProvisionRef(law.law_id, num, supplementary=citation.supplementary)
@@ -208,11 +213,11 @@ async def _refs(citation: Citation, law: LawRecord, source: ProvisionSource) -> 
 
 
 async def _sole_paragraph(
-    source: ProvisionSource, law: LawRecord, article: str | None, supplementary: bool
+    source: ProvisionSource, law: LawRecord, article: str | None, supplementary: bool, as_of: date | None
 ) -> int | None:
     """第五条第二号 leaves out 第一項 only when the article has a single paragraph."""
     ref = ProvisionRef(law_id=law.law_id, article=article, supplementary=supplementary)
-    found = await source.get_provision(ref)
+    found = await source.get_provision(ref, as_of)
     if found is not None and len(found.children) > 1:
         return None
     return 1  # a missing article is reported when paragraph 1 is looked up
