@@ -278,3 +278,18 @@ async def test_penalties_and_everyday_words_on_the_sample(db_sessions: Sessions)
     # 仕事中 → 業務上, けが → 負傷, 治療 → 療養: 労働基準法第七十五条 (療養補償).
     injury = await search.search("仕事中にけがをした労働者の治療費は誰が払うのか", limit=5)
     assert ("322AC0000000049", "75") in [(h.law_id, h.article) for h in injury]
+
+
+async def test_an_old_revision_ingested_last_does_not_rename_the_law(db_sessions: Sessions, tmp_path: Path) -> None:
+    renamed = _bare_law("78", "新名称法", ["新しい規定。"]).replace('Year="9"', 'Year="5"')
+    original = _bare_law("78", "旧名称法", ["古い規定。"]).replace('Year="9"', 'Year="5"')
+    for folder, name, xml in (
+        ("new", "509AC0000000078_20240101_509AC0000000099.xml", renamed),
+        ("old", "509AC0000000078_20200101_000000000000000.xml", original),
+    ):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / name).write_text(xml, "utf-8")
+        assert not (await ingest_path(db_sessions, tmp_path / folder)).failed
+    store = LawStore(db_sessions)
+    assert [law.title for law in await store.find_laws("新名称法")] == ["新名称法"]
+    assert (await store.get_law("509AC0000000078", date(2021, 1, 1))) is not None

@@ -91,7 +91,8 @@ class LawStore:
                 await session.execute(delete(ProvisionRow).where(ProvisionRow.revision_pk == existing.id))
                 await session.delete(existing)
                 await session.flush()
-            _upsert_law(session, law_row, law)
+            if law_row is None or await _is_newest(session, law):
+                _upsert_law(session, law_row, law)
             await session.flush()
             revision = RevisionRow(
                 law_id=law.law_id,
@@ -189,6 +190,14 @@ class LawStore:
             _stored(before, stored.law_id, stored.lossy) if before else None,
             _stored(after, stored.law_id, stored.lossy) if after else None,
         )
+
+
+async def _is_newest(session: AsyncSession, law: Law) -> bool:
+    """Whether ``law`` takes effect no earlier than every stored revision: only the newest names the law
+    (its title, abbreviations and type), so ingesting an old revision after a new one changes nothing there.
+    """
+    latest = await session.scalar(select(func.max(RevisionRow.in_force_from)).where(RevisionRow.law_id == law.law_id))
+    return latest is None or (law.in_force_from or date.min) >= latest
 
 
 def _upsert_law(session: AsyncSession, row: LawRow | None, law: Law) -> None:
