@@ -34,6 +34,7 @@ SYSTEM_PROMPT = (
 )
 TITLE_CHARS = 40
 MESSAGE_OVERHEAD_TOKENS = 8  # the role markers a chat template puts around each message
+PENDING_GRACE_SECONDS = 60  # past its model's timeout, a pending answer was left by a stopped process
 
 
 class ChatError(Exception):
@@ -155,6 +156,8 @@ class Chats:
                 raise ChatError("nothing_to_retry", "there is no message to answer again")
             seq = last.seq + 1
             if last.role == "assistant":
+                if await self._being_written(session, last):
+                    raise ChatError("answer_in_progress", "the last answer is still being written", 409)
                 seq = last.seq
                 await session.delete(last)
                 await session.flush()
@@ -220,6 +223,21 @@ class Chats:
             yield
         except IntegrityError as clash:
             raise ChatError("conversation_busy", "another message was just added to this conversation", 409) from clash
+
+    async def _being_written(self, session: AsyncSession, answer: Message) -> bool:
+        """A pending answer younger than its model's timeout is still streaming: replacing it would lose it.
+
+        An older one was left by a stopped process, and may be answered again.
+        """
+        if answer.status != "pending":
+            return False
+        try:
+            timeout = self._models.spec(answer.model or "").timeout_seconds
+        except KeyError:  # a model no longer configured
+            timeout = 0.0
+        since = utcnow() - timedelta(seconds=timeout + PENDING_GRACE_SECONDS)
+        recent = select(Message.id).where(Message.id == answer.id, Message.created_at >= since)
+        return await session.scalar(recent) is not None
 
     async def _sent_before(self, user: User, conversation_id: uuid.UUID) -> list[str]:
         """The conversation's messages a model will receive again as history: the guard admits them for the
