@@ -205,6 +205,10 @@ def test_official_openai_client_against_gennai(live_server: LiveServer):
     )
     assert answer.choices[0].message.content
     assert answer.usage is not None and 0 < answer.usage.completion_tokens <= 8
+    unstopped = client.chat.completions.create(
+        model="smollm2-135m", max_tokens=8, stop="", messages=[{"role": "user", "content": "Hello"}]
+    )
+    assert unstopped.choices[0].message.content  # an empty stop sequence stops nothing
 
     pieces = []
     stream = client.chat.completions.create(

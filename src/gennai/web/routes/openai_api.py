@@ -128,7 +128,8 @@ async def chat_completions(
         return model_not_found(error)
     except GuardRefusal as refusal:
         return guard_refusal(refusal)
-    stop = [body.stop] if isinstance(body.stop, str) else body.stop or []
+    stops = [body.stop] if isinstance(body.stop, str) else body.stop or []
+    stop = [sequence for sequence in stops if sequence]  # llama.cpp stops at once on "": an empty answer
     chat_request = ChatRequest(
         messages, max_tokens=body.max_completion_tokens or body.max_tokens, temperature=body.temperature, stop=stop
     )
