@@ -139,9 +139,6 @@ class WordList(Generic[Found]):
     def __iter__(self) -> Iterator[tuple[str, Found]]:
         return iter(self._entries)
 
-    def __len__(self) -> int:
-        return len(self._entries)
-
     def in_text(self, text: str) -> list[tuple[str, Found]]:
         """The entries whose word occurs in ``text``, longest first."""
         positions = sorted(position for char in set(text) for position in self._by_first.get(char, ()))

@@ -185,22 +185,27 @@ class LegalSearch:
         For a server: the build (seconds on the full corpus) runs in a worker thread, so requests go on
         being answered from this index meanwhile, and the caller swaps the new one in when it is whole.
         """
-        async with self.sessions() as session:
-            if await _fingerprint(session, self._dense_model) == self._fingerprint:
-                return None
+        fingerprint = await self._current_fingerprint()
+        if fingerprint == self._fingerprint:
+            return None
         fresh = LegalSearch(self.sessions, self.dense)
-        await fresh._rebuild_if_changed(in_thread=True)
+        await fresh._rebuild(fingerprint, in_thread=True)
         return fresh
 
-    @property
-    def _dense_model(self) -> str | None:
-        return self.dense.model if self.dense else None
-
-    async def _rebuild_if_changed(self, *, in_thread: bool = False) -> bool:
+    async def _current_fingerprint(self) -> tuple[int, int, int]:
         async with self.sessions() as session:
-            fingerprint = await _fingerprint(session, self._dense_model)
-            if fingerprint == self._fingerprint:
-                return False
+            return await _fingerprint(session, self.dense.model if self.dense else None)
+
+    async def _rebuild_if_changed(self) -> bool:
+        fingerprint = await self._current_fingerprint()
+        if fingerprint == self._fingerprint:
+            return False
+        await self._rebuild(fingerprint, in_thread=False)
+        return True
+
+    async def _rebuild(self, fingerprint: tuple[int, int, int], *, in_thread: bool) -> None:
+        """Build from the database as it is now; ``fingerprint``, read before the rows, marks what was read."""
+        async with self.sessions() as session:
             laws = (
                 await session.execute(
                     select(LawRow.law_id, LawRow.title, LawRow.law_type, LawRow.abbreviations, LawRow.law_num)
@@ -238,7 +243,6 @@ class LegalSearch:
             self._build(*built)
         await self._load_vectors()
         self._fingerprint = fingerprint
-        return True
 
     def _build(
         self,
@@ -250,10 +254,9 @@ class LegalSearch:
     ) -> None:
         self._laws = laws
         self._law_index = dict(law_index)
-        self._names = WordList(names.items())
         self._name_index = names
-        self._long_names = WordList((name, law) for name, law in names.items() if len(name) >= 2)
-        self._parser = CitationParser(titles=[n for n, _ in self._names])
+        self._names = WordList((name, law) for name, law in names.items() if len(name) >= 2)
+        self._parser = CitationParser(titles=names)
         revision_index = {pk: i for i, (pk, _, _) in enumerate(revisions)}
         revision_law = np.array([self._law_index.get(law_id, -1) for _, law_id, _ in revisions], dtype=np.int32)
         starts = np.array([(d or date.min).toordinal() for _, _, d in revisions], dtype=np.int64)
@@ -518,7 +521,7 @@ class LegalSearch:
 
     def _named_laws(self, query: str) -> tuple[list[int], str]:
         """Statutes the query names by title or abbreviation (longest first), and the query without them."""
-        return longest_matches(query, self._long_names)
+        return longest_matches(query, self._names)
 
     def _defined(self, terms: Sequence[str]) -> list[int]:
         positions: list[int] = []
