@@ -34,6 +34,7 @@ SYSTEM_PROMPT = (
 )
 TITLE_CHARS = 40
 MESSAGE_OVERHEAD_TOKENS = 8  # the role markers a chat template puts around each message
+HISTORY_STATUSES = ("complete", "incomplete")  # answers a model is sent again as history; not pending or error
 PENDING_GRACE_SECONDS = 60  # past its model's timeout, a pending answer was left by a stopped process
 
 
@@ -113,7 +114,7 @@ class Chats:
         if len(text) > self._max_chars:
             raise ChatError("message_too_long", f"the message is longer than {self._max_chars} characters")
         model_name = model or self._models.default
-        earlier = [] if conversation_id is None else await self._sent_before(user, conversation_id)
+        earlier = [] if conversation_id is None else _history_texts(await self.get(user, conversation_id))
         await self._admit(user, [*earlier, text], model_name)
         async with self._one_writer(), transaction(self._sessions) as session:
             if conversation_id is None:
@@ -145,8 +146,9 @@ class Chats:
 
     async def retry(self, user: User, conversation_id: uuid.UUID, model: str | None) -> Turn:
         """Replace the last answer with a new pending one, to be streamed again."""
-        model_name = model or (await self.get(user, conversation_id)).model
-        await self._admit(user, await self._sent_before(user, conversation_id), model_name)
+        current = await self.get(user, conversation_id)
+        model_name = model or current.model
+        await self._admit(user, _history_texts(current), model_name)
         async with self._one_writer(), transaction(self._sessions) as session:
             conversation = await self._owned(session, user, conversation_id)
             last = await session.scalar(
@@ -201,7 +203,7 @@ class Chats:
                 .where(
                     Message.conversation_id == turn.conversation_id,
                     Message.seq < answer_seq,
-                    Message.status.in_(("complete", "incomplete")),
+                    Message.status.in_(HISTORY_STATUSES),
                 )
                 .order_by(Message.seq.desc())
             )
@@ -239,13 +241,6 @@ class Chats:
         recent = select(Message.id).where(Message.id == answer.id, Message.created_at >= since)
         return await session.scalar(recent) is not None
 
-    async def _sent_before(self, user: User, conversation_id: uuid.UUID) -> list[str]:
-        """The conversation's messages a model will receive again as history: the guard admits them for the
-        model of each turn, since a retry or a switch of model sends them to a model that has not had them.
-        """
-        conversation = await self.get(user, conversation_id)
-        return [m.content for m in conversation.messages if m.status in ("complete", "incomplete")]
-
     async def _admit(self, user: User, texts: list[str], model: str) -> None:
         try:
             await self._gateway.admit(user.id, texts, model)
@@ -275,3 +270,10 @@ async def close_interrupted_answers(sessions: async_sessionmaker[AsyncSession], 
             .values(status="incomplete", error="interrupted")
         )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _history_texts(conversation: Conversation) -> list[str]:
+    """The conversation's messages a model will receive again as history: the guard admits them for the
+    model of each turn, since a retry or a switch of model sends them to a model that has not had them.
+    """
+    return [m.content for m in conversation.messages if m.status in HISTORY_STATUSES]
