@@ -10,6 +10,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.conftest import Database, csrf_token_of, echo_settings
+from tests.integration.legal.test_store_and_search import bare_law
 
 from gennai.apps.legal import service
 from gennai.apps.legal.ingest import ingest_path
@@ -144,13 +145,7 @@ async def test_a_rebuild_outlives_the_request_that_started_it(
 
 def _write_law(folder: Path) -> Path:
     """A one-article statute, 蜂蜜振興法, as the bulk download has it, in a folder of its own."""
-    law = (
-        '<Law Era="Reiwa" Year="9" Num="21" LawType="Act" Lang="ja"><LawNum>令和九年法律第二十一号</LawNum>'
-        '<LawBody><LawTitle>蜂蜜振興法</LawTitle><MainProvision><Article Num="1"><ArticleTitle>第一条</ArticleTitle>'
-        '<Paragraph Num="1"><ParagraphNum/><ParagraphSentence><Sentence Num="1">'
-        "この法律は、養蜂の振興を図ることを目的とする。</Sentence></ParagraphSentence></Paragraph></Article>"
-        "</MainProvision></LawBody></Law>"
-    )
     (folder / "laws").mkdir()
+    law = bare_law("21", "蜂蜜振興法", ["この法律は、養蜂の振興を図ることを目的とする。"])
     (folder / "laws" / "509AC0000000021.xml").write_text(law, "utf-8")
     return folder / "laws"

@@ -95,9 +95,9 @@ async def test_a_failing_law_leaves_nothing_behind(
 ) -> None:
     (tmp_path / "broken.xml").write_bytes(b"<Law><LawBody>")
     (tmp_path / "foreign.xml").write_bytes(b"<html/>")
-    nested = _bare_law("31", "深入試験法", ["深い。"]).replace("深入試験法", "深" + "<x>" * 3000 + "</x>" * 3000)
+    nested = bare_law("31", "深入試験法", ["深い。"]).replace("深入試験法", "深" + "<x>" * 3000 + "</x>" * 3000)
     (tmp_path / "deep.xml").write_text(nested, "utf-8")  # deeper than Python's recursion limit
-    odd_number = _bare_law("32", "番号試験法", ["番号。"]).replace('<Paragraph Num="1">', '<Paragraph Num="²">')
+    odd_number = bare_law("32", "番号試験法", ["番号。"]).replace('<Paragraph Num="1">', '<Paragraph Num="²">')
     (tmp_path / "odd_number.xml").write_text(odd_number, "utf-8")
     (tmp_path / AI_ACT.name).write_bytes(AI_ACT.read_bytes())
     report = await ingest_path(db_sessions, tmp_path)
@@ -217,7 +217,7 @@ async def test_a_synonym_from_the_dictionary_finds_the_statute_word(db_sessions:
     assert (hits[0].law_title, hits[0].article) == ("日本国憲法", "22")
 
 
-def _bare_law(law_num: str, title: str, articles: list[str]) -> str:
+def bare_law(law_num: str, title: str, articles: list[str]) -> str:
     """A statute as the bulk download has it: articles without captions or chapters."""
     body = "".join(
         f'<Article Num="{n}"><ArticleTitle>第{"一二"[n - 1]}条</ArticleTitle><Paragraph Num="1"><ParagraphNum/>'
@@ -242,8 +242,8 @@ async def test_the_purpose_article_says_which_statute_an_article_belongs_to(
         "この法律は、森林の保全を図ることを目的とする。",
         "土地を掘削し、又は掘削させようとする者は、許可を受けなければならない。",
     ]
-    (tmp_path / "509AC0000000011.xml").write_text(_bare_law("11", "第一試験法", hot_springs), "utf-8")
-    (tmp_path / "509AC0000000012.xml").write_text(_bare_law("12", "第二試験法", forests), "utf-8")
+    (tmp_path / "509AC0000000011.xml").write_text(bare_law("11", "第一試験法", hot_springs), "utf-8")
+    (tmp_path / "509AC0000000012.xml").write_text(bare_law("12", "第二試験法", forests), "utf-8")
     report = await ingest_path(db_sessions, tmp_path)
     assert len(report.added) == 2 and not report.failed
     search = await LegalSearch.load(db_sessions)
@@ -259,8 +259,8 @@ async def test_a_statute_s_topic_words_count_word_by_word(db_sessions: Sessions,
         "この法律は、船舶の安全を図ることを目的とする。",
         "何人も、飲酒の上、運転をしてはならない。運転をする者は、飲酒をしてはならない。",
     ]
-    (tmp_path / "509AC0000000013.xml").write_text(_bare_law("13", "道路交通法", traffic), "utf-8")
-    (tmp_path / "509AC0000000014.xml").write_text(_bare_law("14", "第二試験法", ships), "utf-8")
+    (tmp_path / "509AC0000000013.xml").write_text(bare_law("13", "道路交通法", traffic), "utf-8")
+    (tmp_path / "509AC0000000014.xml").write_text(bare_law("14", "第二試験法", ships), "utf-8")
     assert not (await ingest_path(db_sessions, tmp_path)).failed
     search = await LegalSearch.load(db_sessions)
     hits = [(h.law_title, h.article) for h in await search.search("飲酒して運転した", limit=4)]
@@ -281,8 +281,8 @@ async def test_penalties_and_everyday_words_on_the_sample(db_sessions: Sessions)
 
 
 async def test_an_old_revision_ingested_last_does_not_rename_the_law(db_sessions: Sessions, tmp_path: Path) -> None:
-    renamed = _bare_law("78", "新名称法", ["新しい規定。"]).replace('Year="9"', 'Year="5"')
-    original = _bare_law("78", "旧名称法", ["古い規定。"]).replace('Year="9"', 'Year="5"')
+    renamed = bare_law("78", "新名称法", ["新しい規定。"]).replace('Year="9"', 'Year="5"')
+    original = bare_law("78", "旧名称法", ["古い規定。"]).replace('Year="9"', 'Year="5"')
     for folder, name, xml in (
         ("new", "509AC0000000078_20240101_509AC0000000099.xml", renamed),
         ("old", "509AC0000000078_20200101_000000000000000.xml", original),

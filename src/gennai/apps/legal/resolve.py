@@ -175,8 +175,7 @@ async def _refs(
             return f"{law.title}{article_label(article)}の{word}はありません"
         article = shifted
     paragraph_range = f"{citation.paragraph}:{citation.paragraph_to}" if citation.paragraph_to is not None else ""
-    wide = [r for r in (article if not order else "", paragraph_range, citation.item or "") if r and _too_wide(r)]
-    if wide:
+    if any(r and _too_wide(r) for r in (article if not order else "", paragraph_range, citation.item or "")):
         return f"{citation.text}は範囲が広すぎて確認できません（{MAX_RANGE}まで）"
     articles: list[str | None] = [None]
     if article is not None:
