@@ -280,6 +280,18 @@ async def test_penalties_and_everyday_words_on_the_sample(db_sessions: Sessions)
     assert ("322AC0000000049", "75") in [(h.law_id, h.article) for h in injury]
 
 
+async def test_written_captions_find_articles_by_the_words_people_use(db_sessions: Sessions) -> None:
+    # No article of the sample says 公務執行妨害 or 夫婦別姓; the captions written for the captionless
+    # articles of 刑法 and 民法 (resources/article_captions.tsv) do, and serve ranking only.
+    await ensure_sample_ingested(db_sessions)
+    search = await LegalSearch.load(db_sessions)
+    obstruction = await search.search("市役所の職員に殴りかかると公務執行妨害になるのか", limit=3)
+    assert (obstruction[0].law_id, obstruction[0].article) == ("140AC0000000045", "95")
+    assert obstruction[0].caption == ""  # a written caption is never shown as the statute's own
+    surname = await search.search("選択的夫婦別姓は認められているのか", limit=3)
+    assert (surname[0].law_id, surname[0].article) == ("129AC0000000089", "750")
+
+
 async def test_an_old_revision_ingested_last_does_not_rename_the_law(db_sessions: Sessions, tmp_path: Path) -> None:
     renamed = bare_law("78", "新名称法", ["新しい規定。"]).replace('Year="9"', 'Year="5"')
     original = bare_law("78", "旧名称法", ["古い規定。"]).replace('Year="9"', 'Year="5"')

@@ -8,8 +8,9 @@ text index would behave differently on each backend (FTS5 vs. tsvector, neither 
 Japanese) and an FTS5 side file would be one more thing to keep in step. ``refresh`` rebuilds
 after an ingest; the database stays the only source of truth.
 
-Ranking = BM25 over article text + BM25 over the caption (見出し, strongly) and over the outline
-titles (章・節, each word once, weakly: they are shared by many articles) + a bonus for the share of
+Ranking = BM25 over article text + BM25 over the caption (見出し, strongly), over the caption and
+everyday words written for an article that has none (``written_captions``, less strongly) and over
+the outline titles (章・節, each word once, weakly: they are shared by many articles) + a bonus for the share of
 the caption the query states + a bonus for the statute a query names (行政手続法, 個情法) or whose
 title, 第一条 (its purpose clause: what the statute is about, where bulk data has no captions) or
 topic words (``topics``: 飲酒運転 for 道路交通法, met by 飲酒して運転) it overlaps + a bonus for
@@ -59,6 +60,7 @@ from gennai.apps.legal.tables import LawRow, ProvisionRow, RevisionRow, VectorRo
 from gennai.apps.legal.topics import statute_topics, topical_titles
 from gennai.apps.legal.vectors import EmbedFor, load_vectors
 from gennai.apps.legal.vocabulary import expand_query
+from gennai.apps.legal.written_captions import written_captions
 from gennai.gateway.base import ProviderError
 from gennai.search.analysis import WordList, analyze, analyze_query, longest_matches
 from gennai.search.index import BM25Index, BoolArray, FloatArray, top_k
@@ -80,6 +82,7 @@ RRF_K = 60  # reciprocal rank fusion's usual constant: ranks past a few dozen co
 CAPTION_WEIGHT = 3.75  # BM25 over the caption (見出し), beside BM25 over the article text (1)
 TITLE_WEIGHT = 0.15  # BM25 over the statute title, for articles that match otherwise
 PURPOSE_WEIGHT = 0.2  # BM25 over the statute's 第一条 (この法律は、…を目的とする), likewise
+WRITTEN_CAPTION_WEIGHT = 1.25  # BM25 over the caption and words written for a captionless article
 TOPIC_FIELD_WEIGHT = 1.0  # BM25 over the words of the statute's topic words (``topics``) where none is named
 NAMED_LAW_BONUS = 40.0  # the statute a query names (行政手続法, 個情法)
 NAMED_LAW_TERM_WEIGHT = 0.25  # the words of a named statute's title say which law, not what about
@@ -265,6 +268,8 @@ class LegalSearch:
         docs: list[_Doc] = []
         body_terms: list[str] = []
         caption_terms: list[list[str]] = []
+        written_terms: list[list[str]] = []
+        written = written_captions()
         outline_terms: list[list[str]] = []
         purposes: dict[int, str] = {}  # statute -> terms of its 第一条 (of the revision read last)
         for provision_id, revision_pk, article_num, caption, path_json, terms, _text in rows:
@@ -275,6 +280,8 @@ class LegalSearch:
             if article_num == "1":
                 purposes[int(revision_law[revision])] = terms
             caption_terms.append(analyze(caption) if caption else [])
+            own = "" if caption else written.get((laws[docs[-1].law].law_id, article_num), "")
+            written_terms.append(analyze(own) if own else [])
             outline: list[str] = []
             for heading in path:
                 if heading.title not in heading_terms:
@@ -289,6 +296,7 @@ class LegalSearch:
         self._body = BM25Index((terms.split() for terms in body_terms), k1=K1)  # split lazily: bounded memory
         self._captions = BM25Index(caption_terms, k1=K1)
         self._outline = BM25Index(outline_terms, k1=K1)
+        self._written = BM25Index(written_terms, k1=K1)
         self._titles = BM25Index([analyze(law.title) for law in laws], k1=K1)
         self._purposes = BM25Index([purposes.get(law, "").split() for law in range(len(laws))], k1=K1)
         topics = statute_topics()
@@ -497,6 +505,7 @@ class LegalSearch:
         scores = body.copy()
         scores += CAPTION_WEIGHT * self._captions.scores(terms, weights)
         scores += OUTLINE_WEIGHT * self._outline.scores(terms, weights)
+        scores += WRITTEN_CAPTION_WEIGHT * self._written.scores(terms, weights)
         scores += CAPTION_COVERAGE_BONUS * self._captions.coverage(terms)
         subject = [(t, w) for t, w in zip(terms, weights, strict=True) if t not in named_terms]
         if self._laws and subject:
