@@ -62,10 +62,13 @@ async def test_embeddings_find_what_words_do_not(db_sessions: Sessions) -> None:
     assert (found[0].law_id, found[0].article) == (PROCEDURE_ID, "35")
     assert embedder.callers[-1] == user  # the query is embedded on the searcher's behalf
 
-    # Both rankings are heard: the text's best article and the embedding's best article.
+    # Both rankings are heard: the text's best article and the embedding's best article, which text
+    # ranking alone does not find at all.
     embedder.pointed["審査基準"] = await article_vector(db_sessions, PROCEDURE_ID, "35")
-    fused = [(h.law_id, h.article) for h in await search.search("審査基準", limit=10)]
+    fused = [(h.law_id, h.article) for h in await search.search("審査基準", limit=20)]
     assert (PROCEDURE_ID, "5") in fused and (PROCEDURE_ID, "35") in fused
+    text_only = await (await LegalSearch.load(db_sessions)).search("審査基準", limit=50)
+    assert (PROCEDURE_ID, "35") not in [(h.law_id, h.article) for h in text_only]
 
     # Filters hold for what the embeddings bring.
     assert all(h.law_id != PROCEDURE_ID for h in await search.search(NONSENSE, law="507AC0000000053"))

@@ -8,8 +8,9 @@ text index would behave differently on each backend (FTS5 vs. tsvector, neither 
 Japanese) and an FTS5 side file would be one more thing to keep in step. ``refresh`` rebuilds
 after an ingest; the database stays the only source of truth.
 
-Ranking = BM25 over article text + BM25 over the caption (見出し, strongly), over the caption and
-everyday words written for an article that has none (``written_captions``, less strongly) and over
+Ranking = BM25 over article text + BM25 over the caption (見出し, strongly), over the caption
+written for an article that has none and the everyday words written for every article
+(``written_captions``, less strongly) and over
 the outline titles (章・節, each word once, weakly: they are shared by many articles) + a bonus for the share of
 the caption the query states + a bonus for the statute a query names (行政手続法, 個情法) or whose
 title, 第一条 (its purpose clause: what the statute is about, where bulk data has no captions) or
@@ -82,7 +83,7 @@ RRF_K = 60  # reciprocal rank fusion's usual constant: ranks past a few dozen co
 CAPTION_WEIGHT = 3.75  # BM25 over the caption (見出し), beside BM25 over the article text (1)
 TITLE_WEIGHT = 0.15  # BM25 over the statute title, for articles that match otherwise
 PURPOSE_WEIGHT = 0.2  # BM25 over the statute's 第一条 (この法律は、…を目的とする), likewise
-WRITTEN_CAPTION_WEIGHT = 1.25  # BM25 over the caption and words written for a captionless article
+WRITTEN_CAPTION_WEIGHT = 1.0  # BM25 over the caption and words written for an article (``written_captions``)
 TOPIC_FIELD_WEIGHT = 1.0  # BM25 over the words of the statute's topic words (``topics``) where none is named
 NAMED_LAW_BONUS = 40.0  # the statute a query names (行政手続法, 個情法)
 NAMED_LAW_TERM_WEIGHT = 0.25  # the words of a named statute's title say which law, not what about
@@ -90,7 +91,7 @@ OUTLINE_WEIGHT = 2.0  # 章・節 titles: shared by many articles, so weaker tha
 CAPTION_COVERAGE_BONUS = 6.0  # per share of the caption's words the query says
 DEFINITION_BONUS = 4.5  # the article defining a term the query uses
 PASSAGE_WEIGHT = 0.25  # the best passage's BM25, added when the first 50 are rescored
-NAMED_LAW_STEM_BONUS = 20.0  # a query saying 国家公務員 (not 国家公務員法) leans towards 国家公務員法
+NAMED_LAW_STEM_BONUS = 30.0  # a query saying 国家公務員 (not 国家公務員法) leans towards 国家公務員法
 TOPIC_BONUS = 16.0  # a query saying 市営住宅 leans towards 公営住宅法 (``topics``), less than naming it would
 CENTRALITY_WEIGHT = 4.0  # per log(1 + citations from the statute's own articles), see ``centrality``
 STATUTE_CITED_WEIGHT = 1.3  # per log(1 + other statutes citing the article's statute)
@@ -280,7 +281,7 @@ class LegalSearch:
             if article_num == "1":
                 purposes[int(revision_law[revision])] = terms
             caption_terms.append(analyze(caption) if caption else [])
-            own = "" if caption else written.get((laws[docs[-1].law].law_id, article_num), "")
+            own = written.get((laws[docs[-1].law].law_id, article_num), "")
             written_terms.append(analyze(own) if own else [])
             outline: list[str] = []
             for heading in path:
