@@ -89,6 +89,7 @@ NAMED_LAW_BONUS = 40.0  # the statute a query names (行政手続法, 個情法)
 NAMED_LAW_TERM_WEIGHT = 0.25  # the words of a named statute's title say which law, not what about
 OUTLINE_WEIGHT = 2.0  # 章・節 titles: shared by many articles, so weaker than a caption
 CAPTION_COVERAGE_BONUS = 6.0  # per share of the caption's words the query says
+WRITTEN_CAPTION_COVERAGE_BONUS = 2.0  # likewise for a written caption
 DEFINITION_BONUS = 4.5  # the article defining a term the query uses
 PASSAGE_WEIGHT = 0.25  # the best passage's BM25, added when the first 50 are rescored
 NAMED_LAW_STEM_BONUS = 30.0  # a query saying 国家公務員 (not 国家公務員法) leans towards 国家公務員法
@@ -270,6 +271,7 @@ class LegalSearch:
         body_terms: list[str] = []
         caption_terms: list[list[str]] = []
         written_terms: list[list[str]] = []
+        written_caption_terms: list[list[str]] = []
         written = written_captions()
         outline_terms: list[list[str]] = []
         purposes: dict[int, str] = {}  # statute -> terms of its 第一条 (of the revision read last)
@@ -281,8 +283,10 @@ class LegalSearch:
             if article_num == "1":
                 purposes[int(revision_law[revision])] = terms
             caption_terms.append(analyze(caption) if caption else [])
-            own = written.get((laws[docs[-1].law].law_id, article_num), "")
-            written_terms.append(analyze(own) if own else [])
+            own = written.get((laws[docs[-1].law].law_id, article_num))
+            own_caption = analyze(own.caption) if own and own.caption and not caption else []
+            written_caption_terms.append(own_caption)
+            written_terms.append([*own_caption, *analyze(own.words)] if own else [])
             outline: list[str] = []
             for heading in path:
                 if heading.title not in heading_terms:
@@ -298,6 +302,7 @@ class LegalSearch:
         self._captions = BM25Index(caption_terms, k1=K1)
         self._outline = BM25Index(outline_terms, k1=K1)
         self._written = BM25Index(written_terms, k1=K1)
+        self._written_captions = BM25Index(written_caption_terms, k1=K1)
         self._titles = BM25Index([analyze(law.title) for law in laws], k1=K1)
         self._purposes = BM25Index([purposes.get(law, "").split() for law in range(len(laws))], k1=K1)
         topics = statute_topics()
@@ -508,6 +513,7 @@ class LegalSearch:
         scores += OUTLINE_WEIGHT * self._outline.scores(terms, weights)
         scores += WRITTEN_CAPTION_WEIGHT * self._written.scores(terms, weights)
         scores += CAPTION_COVERAGE_BONUS * self._captions.coverage(terms)
+        scores += WRITTEN_CAPTION_COVERAGE_BONUS * self._written_captions.coverage(terms)
         subject = [(t, w) for t, w in zip(terms, weights, strict=True) if t not in named_terms]
         if self._laws and subject:
             subject_terms, subject_weights = zip(*subject, strict=True)

@@ -12,30 +12,38 @@ plot's frontage on a road, 残業代 for 割増賃金). They were written from e
 (like ``topics``), and serve ranking only: a user is never shown them as if they were the statute's
 own caption. Keyed by law id and article number, they hold for every revision of the statute.
 
-Search scores them as a field of their own, weaker than an official caption: put into the caption
-field with its weight, the written captions cost 5-15 points of recall@10, since a written caption
-is a guess at what matters in an article where an official one is the statute's own word.
+Search scores them as a field of their own, weaker than an official caption, with a smaller bonus
+for the share of a written caption the query states: put into the caption field with its weight and
+bonus, the written captions cost 5-15 points of recall@10, since a written caption is a guess at
+what matters in an article where an official one is the statute's own word. An official caption,
+where a later revision brings one, replaces the written one; the words still count.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
 CAPTIONS_FILE = "resources/article_captions.tsv"
 
 
-@cache
-def written_captions() -> dict[tuple[str, str], str]:
-    """(law id, article Num) -> its written caption and words, one string (NFKC).
+@dataclass(frozen=True)
+class WrittenCaption:
+    caption: str  # empty where the statute has its own
+    words: str  # space-separated; may be empty
 
-    The file has one article a line: law id, Num, caption (empty where the statute has its own), words
-    (space-separated), tab-separated.
+
+@cache
+def written_captions() -> dict[tuple[str, str], WrittenCaption]:
+    """(law id, article Num) -> what was written for it (NFKC).
+
+    The file has one article a line: law id, Num, caption, words, tab-separated.
     """
-    captions: dict[tuple[str, str], str] = {}
+    captions: dict[tuple[str, str], WrittenCaption] = {}
     text = resources.files("gennai.apps.legal").joinpath(CAPTIONS_FILE).read_text("utf-8")
     for line in text.splitlines():
-        law_id, num, caption, words = line.split("\t")
-        captions[(law_id, num)] = unicodedata.normalize("NFKC", f"{caption} {words}").strip()
+        law_id, num, caption, words = (unicodedata.normalize("NFKC", field) for field in line.split("\t"))
+        captions[(law_id, num)] = WrittenCaption(caption, words)
     return captions
