@@ -83,7 +83,7 @@ RRF_K = 60  # reciprocal rank fusion's usual constant: ranks past a few dozen co
 CAPTION_WEIGHT = 3.75  # BM25 over the caption (見出し), beside BM25 over the article text (1)
 TITLE_WEIGHT = 0.15  # BM25 over the statute title, for articles that match otherwise
 PURPOSE_WEIGHT = 0.2  # BM25 over the statute's 第一条 (この法律は、…を目的とする), likewise
-WRITTEN_CAPTION_WEIGHT = 1.0  # BM25 over the caption and words written for an article (``written_captions``)
+WRITTEN_CAPTION_WEIGHT = 1.25  # BM25 over the caption and words written for an article (``written_captions``)
 TOPIC_FIELD_WEIGHT = 1.0  # BM25 over the words of the statute's topic words (``topics``) where none is named
 NAMED_LAW_BONUS = 40.0  # the statute a query names (行政手続法, 個情法)
 NAMED_LAW_TERM_WEIGHT = 0.25  # the words of a named statute's title say which law, not what about
@@ -271,7 +271,7 @@ class LegalSearch:
         body_terms: list[str] = []
         caption_terms: list[list[str]] = []
         written_terms: list[list[str]] = []
-        written_caption_terms: list[list[str]] = []
+        written_caption_terms: list[Sequence[str]] = []
         written = written_captions()
         outline_terms: list[list[str]] = []
         purposes: dict[int, str] = {}  # statute -> terms of its 第一条 (of the revision read last)
@@ -284,9 +284,9 @@ class LegalSearch:
                 purposes[int(revision_law[revision])] = terms
             caption_terms.append(analyze(caption) if caption else [])
             own = written.get((laws[docs[-1].law].law_id, article_num))
-            own_caption = analyze(own.caption) if own and own.caption and not caption else []
+            own_caption = own.caption_terms if own and not caption else ()
             written_caption_terms.append(own_caption)
-            written_terms.append([*own_caption, *analyze(own.words)] if own else [])
+            written_terms.append([*own_caption, *own.word_terms] if own else [])
             outline: list[str] = []
             for heading in path:
                 if heading.title not in heading_terms:

@@ -8,9 +8,11 @@ questions written without seeing search were of that kind: the statute found, th
 2,069 bulk statutes (91,000 articles), a caption in e-Gov style, and for those and the 2,700
 captioned articles of the statutes held in full, up to five words a person would use when asking
 about the article and that its text does not contain (クーリングオフ for 申込みの撤回, 接道義務 for a
-plot's frontage on a road, 残業代 for 割増賃金). They were written from each article's text, as data
-(like ``topics``), and serve ranking only: a user is never shown them as if they were the statute's
-own caption. Keyed by law id and article number, they hold for every revision of the statute.
+plot's frontage on a road, 残業代 for 割増賃金), then, for the 13,000 articles residents and clerks
+ask about, up to four phrases in which they would describe their situation (罰金を払えない, 介護度を
+見直す). They were written from each article's text, as data (like ``topics``), and serve ranking
+only: a user is never shown them as if they were the statute's own caption. Keyed by law id and
+article number, they hold for every revision of the statute.
 
 Search scores them as a field of their own, weaker than an official caption, with a smaller bonus
 for the share of a written caption the query states: put into the caption field with its weight and
@@ -21,18 +23,35 @@ where a later revision brings one, replaces the written one; the words still cou
 
 from __future__ import annotations
 
+import sys
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
+
+from gennai.search.analysis import analyze
 
 CAPTIONS_FILE = "resources/article_captions.tsv"
 
 
 @dataclass(frozen=True)
 class WrittenCaption:
+    """Analysed once per process, when an index first needs it, so a rebuild after an ingest reuses it."""
+
     caption: str  # empty where the statute has its own
     words: str  # space-separated; may be empty
+
+    @cached_property
+    def caption_terms(self) -> tuple[str, ...]:
+        return _terms(self.caption)
+
+    @cached_property
+    def word_terms(self) -> tuple[str, ...]:
+        return _terms(self.words)
+
+
+def _terms(text: str) -> tuple[str, ...]:
+    return tuple(sys.intern(term) for term in analyze(text)) if text else ()  # interned: a few thousand distinct
 
 
 @cache
