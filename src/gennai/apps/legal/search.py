@@ -17,7 +17,7 @@ title, 第一条 (its purpose clause: what the statute is about, where bulk data
 topic words (``topics``: 飲酒運転 for 道路交通法, met by 飲酒して運転) it overlaps + a bonus for
 the article defining a term the query contains (「…」とは, 「…」という。) + a prior for the articles
 the rest of their statute keeps citing and the statutes other statutes keep citing (``centrality``).
-The best 50 are then rescored with
+The best 20 are then rescored with
 their best passage, so that a long article (a list of items) is not lost to its length. Question
 words (何, どのような, 教えて) are dropped from queries, everyday words bring the statute words
 for them (``vocabulary``), and every word brings its synonyms the index holds (``search.synonyms``).
@@ -73,7 +73,7 @@ MAX_QUERY_CHARS = 2000
 K1 = 0.9  # BM25 saturation: a word repeated in an article adds less than the textbook 1.2 (MRR +0.01-0.02)
 MAX_LIMIT = 100
 DIRECT_HIT_SCORE = 1000.0
-RERANK_DEPTH = 50  # first-stage candidates rescored with their best passage
+RERANK_DEPTH = 20  # first-stage candidates rescored with their best passage (20-50 rank alike on every set)
 PASSAGE_WINDOW = 50  # tokens: about one paragraph or a few items
 COMMON_STEM_SHARE = 0.002  # an abbreviation stem in more than this share of articles is an ordinary word
 DENSE_DEPTH = 50  # articles the embedding ranking contributes
