@@ -16,7 +16,7 @@ from gennai.apps.legal import store as store_module
 from gennai.apps.legal.articles import article_view
 from gennai.apps.legal.ingest import ensure_sample_ingested, ingest_path
 from gennai.apps.legal.provisions import ProvisionRef
-from gennai.apps.legal.search import LegalSearch
+from gennai.apps.legal.search import LegalSearch, SearchHit
 from gennai.apps.legal.store import LawStore
 from gennai.apps.legal.tables import LawRow, ProvisionRow, RevisionRow
 from gennai.apps.legal.vocabulary import expand_query
@@ -290,6 +290,25 @@ async def test_written_captions_find_articles_by_the_words_people_use(db_session
     assert obstruction[0].caption == ""  # a written caption is never shown as the statute's own
     surname = await search.search("選択的夫婦別姓は認められているのか", limit=3)
     assert (surname[0].law_id, surname[0].article) == ("129AC0000000089", "750")
+
+
+async def test_an_official_caption_replaces_the_written_one(db_sessions: Sessions, tmp_path: Path) -> None:
+    # 刑法第九十五条 and 第九十六条 as a revision with captions might bring them: 95 with one of its own.
+    # Written for them: 公務執行妨害及び職務強要 (words 警察官を殴った, …) and 封印等破棄.
+    xml = bare_law("1", "刑法", ["本文である。", "本文である。"])
+    caption = "<ArticleCaption>（その他）</ArticleCaption>"
+    xml = xml.replace('Article Num="1"><ArticleTitle>', f'Article Num="95">{caption}<ArticleTitle>')
+    xml = xml.replace('Article Num="2">', 'Article Num="96">').replace("第一条", "第九十五条")
+    (tmp_path / "140AC0000000045.xml").write_text(xml, "utf-8")
+    assert not (await ingest_path(db_sessions, tmp_path)).failed
+    search = await LegalSearch.load(db_sessions)
+
+    def found(hits: list[SearchHit]) -> list[str]:
+        return [h.article for h in hits]
+
+    assert found(await search.search("破棄")) == ["96"]  # a captionless article: its written caption counts
+    assert "95" not in found(await search.search("強要"))  # its own caption replaces the written one
+    assert found(await search.search("警察官を殴った")) == ["95"]  # the written words still count
 
 
 async def test_an_old_revision_ingested_last_does_not_rename_the_law(db_sessions: Sessions, tmp_path: Path) -> None:
