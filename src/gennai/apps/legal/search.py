@@ -10,9 +10,9 @@ after an ingest; the database stays the only source of truth.
 
 Ranking = BM25 over article text + BM25 over the caption (見出し, strongly), over the caption
 written for an article that has none and the everyday words written for every article
-(``written_captions``, less strongly) and over
-the outline titles (章・節, each word once, weakly: they are shared by many articles) + a bonus for the share of
-the caption the query states + a bonus for the statute a query names (行政手続法, 個情法) or whose
+(``written_captions``, less strongly) and over the outline titles (章・節, each word once, weakly:
+they are shared by many articles) + a bonus for the share of the caption (or written caption) the
+query states + a bonus for the statute a query names (行政手続法, 個情法) or whose
 title, 第一条 (its purpose clause: what the statute is about, where bulk data has no captions) or
 topic words (``topics``: 飲酒運転 for 道路交通法, met by 飲酒して運転) it overlaps + a bonus for
 the article defining a term the query contains (「…」とは, 「…」という。) + a prior for the articles
@@ -91,7 +91,7 @@ OUTLINE_WEIGHT = 2.0  # 章・節 titles: shared by many articles, so weaker tha
 CAPTION_COVERAGE_BONUS = 6.0  # per share of the caption's words the query says
 WRITTEN_CAPTION_COVERAGE_BONUS = 2.0  # likewise for a written caption
 DEFINITION_BONUS = 4.5  # the article defining a term the query uses
-PASSAGE_WEIGHT = 0.25  # the best passage's BM25, added when the first 50 are rescored
+PASSAGE_WEIGHT = 0.25  # the best passage's BM25, added when the first RERANK_DEPTH are rescored
 NAMED_LAW_STEM_BONUS = 30.0  # a query saying 国家公務員 (not 国家公務員法) leans towards 国家公務員法
 TOPIC_BONUS = 16.0  # a query saying 市営住宅 leans towards 公営住宅法 (``topics``), less than naming it would
 CENTRALITY_WEIGHT = 4.0  # per log(1 + citations from the statute's own articles), see ``centrality``
@@ -277,13 +277,14 @@ class LegalSearch:
         purposes: dict[int, str] = {}  # statute -> terms of its 第一条 (of the revision read last)
         for provision_id, revision_pk, article_num, caption, path_json, terms, _text in rows:
             revision = revision_index[revision_pk]
+            law = int(revision_law[revision])
             path = tuple(Heading(**h) for h in json.loads(path_json))
-            docs.append(_Doc(provision_id, int(revision_law[revision]), revision, article_num, caption, path))
+            docs.append(_Doc(provision_id, law, revision, article_num, caption, path))
             body_terms.append(terms)
             if article_num == "1":
-                purposes[int(revision_law[revision])] = terms
+                purposes[law] = terms
             caption_terms.append(analyze(caption) if caption else [])
-            own = written.get((laws[docs[-1].law].law_id, article_num))
+            own = written.get((laws[law].law_id, article_num))
             own_caption = own.caption_terms if own and not caption else ()
             written_caption_terms.append(own_caption)
             written_terms.append([*own_caption, *own.word_terms] if own else [])

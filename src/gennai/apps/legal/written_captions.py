@@ -51,7 +51,7 @@ class WrittenCaption:
 
 
 def _terms(text: str) -> tuple[str, ...]:
-    return tuple(sys.intern(term) for term in analyze(text)) if text else ()  # interned: a few thousand distinct
+    return tuple(sys.intern(term) for term in analyze(text)) if text else ()  # interned: words recur across articles
 
 
 @cache
