@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from gennai.search.analysis import WordList, analyze, analyze_query, longest_matches
 from gennai.search.index import BM25Index, top_k
@@ -77,11 +78,20 @@ def test_coverage_says_how_much_of_a_short_field_the_query_states() -> None:
 def test_best_passage_is_not_diluted_by_the_rest_of_a_long_document() -> None:
     filler = ["他"] * 400
     short, long = ["休憩", "時間"], [*filler, "休憩", "時間", *filler]
-    index = BM25Index([short, long, ["賃金"] * 50])
+    ending = [*filler[:73], "休憩"]  # 74 tokens: windows of 50 stepping by 25 start at 0 and 25 only
+    index = BM25Index([short, long, ["賃金"] * 50, [], ending, ending[::-1]], positions=True)
     whole = index.scores(["休憩", "時間"])
     assert whole[1] < whole[0] / 2  # BM25 over the whole article dilutes the match
-    passage = index.best_passage(long, ["休憩", "時間"], window=50)
-    assert passage > whole[1] * 2
-    assert index.best_passage(long, ["無い"]) == 0.0 and index.best_passage([], ["休憩"]) == 0.0
-    ending = [*filler[:73], "休憩"]  # 74 tokens: windows of 50 stepping by 25 start at 0 and 25 only
-    assert index.best_passage(ending, ["休憩"], window=50) == index.best_passage(ending[::-1], ["休憩"], window=50)
+    short_passage, long_passage = index.best_passages([0, 1], ["休憩", "時間"], window=50)
+    assert long_passage > whole[1] * 2
+    assert short_passage == pytest.approx(whole[0])  # a short document is one passage: its own BM25
+    assert index.best_passages([1, 3], ["無い"]) == [0.0, 0.0] and index.best_passages([3], ["休憩"]) == [0.0]
+    at_end, at_start = index.best_passages([4, 5], ["休憩"], window=50)
+    assert at_end == at_start > 0  # the last window ends at the last token
+    weighted = index.best_passages([1], ["休憩", "時間"], [2.0, 2.0], window=50)[0]
+    assert weighted == pytest.approx(2 * long_passage)
+
+
+def test_best_passages_needs_the_positions_of_tokens() -> None:
+    with pytest.raises(ValueError, match="positions"):
+        BM25Index([["休憩"]]).best_passages([0], ["休憩"])

@@ -2,7 +2,7 @@
 
 Why an in-memory index built from the database: the store already keeps every article's analysed
 terms (``legal_provisions.terms``, written at ingest), so building the BM25 arrays is a read and a
-count, about 7 s and 0.6 GB for all 2,083 statutes (94k articles) and under a second for the
+count, about 7-15 s and 0.7 GB for all 2,083 statutes (94k articles) and under a second for the
 shipped sample, and a query then costs a few milliseconds on SQLite and PostgreSQL alike. A database full
 text index would behave differently on each backend (FTS5 vs. tsvector, neither of which segments
 Japanese) and an FTS5 side file would be one more thing to keep in step. ``refresh`` rebuilds
@@ -299,7 +299,7 @@ class LegalSearch:
         self._doc_position = {doc.provision_id: i for i, doc in enumerate(docs)}
         self._doc_law = np.array([d.law for d in docs], dtype=np.int32)
         self._doc_revision = np.array([d.revision for d in docs], dtype=np.int32)
-        self._body = BM25Index((terms.split() for terms in body_terms), k1=K1)  # split lazily: bounded memory
+        self._body = BM25Index((terms.split() for terms in body_terms), k1=K1, positions=True)  # split lazily
         self._captions = BM25Index(caption_terms, k1=K1)
         self._outline = BM25Index(outline_terms, k1=K1)
         self._written = BM25Index(written_terms, k1=K1)
@@ -401,8 +401,7 @@ class LegalSearch:
         mask = self._mask(law_filter, law_type, as_of)
         direct = self._direct(query, law_filter, mask)
         parsed = self._query(query)
-        scores, body = self._scores(parsed)
-        ranked = await self._rerank(parsed, top_k(scores, max(limit, RERANK_DEPTH), mask), body)
+        ranked = self._rerank(parsed, top_k(self._scores(parsed), max(limit, RERANK_DEPTH), mask))
         if asks_about_penalty(parsed.terms):
             ranked = self._penalties.promote(ranked, self._duty, mask)
         if self.dense is not None and len(self._dense_positions):
@@ -412,30 +411,16 @@ class LegalSearch:
         score_of = dict(ranked) | dict.fromkeys(direct, DIRECT_HIT_SCORE)
         return await self._hits(positions, score_of, analyze_query(query))
 
-    async def _rerank(
-        self, parsed: _Query, ranked: list[tuple[int, float]], body: FloatArray
-    ) -> list[tuple[int, float]]:
-        """The first-stage candidates again, each also scored by its best passage (see ``best_passage``)."""
-        if not ranked or PASSAGE_WEIGHT <= 0:
+    def _rerank(self, parsed: _Query, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        """The first-stage candidates again, each also scored by its best passage (see ``BM25Index.best_passages``)."""
+        if PASSAGE_WEIGHT <= 0:
             return ranked
-        passage = {position: float(body[position]) for position, _ in ranked}  # short articles: one passage
-        ids = {
-            self._docs[position].provision_id: position
-            for position, _ in ranked
-            if self._body.lengths[position] > PASSAGE_WINDOW
-        }
-        if ids:
-            async with self.sessions() as session:
-                rows = (
-                    await session.execute(
-                        select(ProvisionRow.id, ProvisionRow.terms).where(ProvisionRow.id.in_(list(ids)))
-                    )
-                ).all()
-            for provision_id, terms in rows:
-                passage[ids[provision_id]] = self._body.best_passage(
-                    terms.split(), parsed.terms, parsed.weights, window=PASSAGE_WINDOW
-                )
-        rescored = [(position, score + PASSAGE_WEIGHT * passage.get(position, 0.0)) for position, score in ranked]
+        positions = [position for position, _ in ranked]
+        passages = self._body.best_passages(positions, parsed.terms, parsed.weights, window=PASSAGE_WINDOW)
+        rescored = [
+            (position, score + PASSAGE_WEIGHT * passage)
+            for (position, score), passage in zip(ranked, passages, strict=True)
+        ]
         return sorted(rescored, key=lambda pair: (-pair[1], pair[0]))
 
     async def _dense_ranking(self, query: str, mask: BoolArray, caller: uuid.UUID | None) -> list[int]:
@@ -505,11 +490,10 @@ class LegalSearch:
         weights = [NAMED_LAW_TERM_WEIGHT if t in named_terms else w for t, w in zip(terms, weights, strict=True)]
         return _Query(named, stemmed, topical, named_terms, terms, weights)
 
-    def _scores(self, parsed: _Query) -> tuple[FloatArray, FloatArray]:
-        """Every article's score, and the body-text BM25 part of it."""
+    def _scores(self, parsed: _Query) -> FloatArray:
+        """Every article's score."""
         terms, weights, named_terms = parsed.terms, parsed.weights, parsed.named_terms
-        body = self._body.scores(terms, weights)
-        scores = body.copy()
+        scores = self._body.scores(terms, weights)
         scores += CAPTION_WEIGHT * self._captions.scores(terms, weights)
         scores += OUTLINE_WEIGHT * self._outline.scores(terms, weights)
         scores += WRITTEN_CAPTION_WEIGHT * self._written.scores(terms, weights)
@@ -534,7 +518,7 @@ class LegalSearch:
         scores += prior * (scores > 0)
         for position in self._defined(terms):
             scores[position] += DEFINITION_BONUS
-        return scores, body
+        return scores
 
     def _named_laws(self, query: str) -> tuple[list[int], str]:
         """Statutes the query names by title or abbreviation (longest first), and the query without them."""
