@@ -43,6 +43,7 @@ WEIGHTS: dict[str, ModuleType] = {
         "TOPIC_BONUS",
         "CENTRALITY_WEIGHT",
         "STATUTE_CITED_WEIGHT",
+        "COORDINATION_BONUS",
     )
 } | {"EXPANSION_WEIGHT": vocabulary, "SYNONYM_WEIGHT": synonyms}
 FACTORS = (0.5, 0.75, 1.33, 2.0)

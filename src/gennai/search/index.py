@@ -81,6 +81,13 @@ class BM25Index:
             total[docs] += weight * counts * (self.k1 + 1) / (counts + self._norm[docs])
         return total
 
+    def documents_with(self, term: str) -> IntArray:
+        """The documents that contain ``term`` (ascending ids)."""
+        term_id = self.vocabulary.get(term)
+        if term_id is None:
+            return np.zeros(0, dtype=np.int32)
+        return self._docs[self._offsets[term_id] : self._offsets[term_id + 1]]
+
     def coverage(self, terms: Sequence[str]) -> FloatArray:
         """Per document, the share of its distinct terms that ``terms`` contains (1.0: all of them).
 
@@ -88,9 +95,7 @@ class BM25Index:
         """
         matched = np.zeros(self.size, dtype=np.float32)
         for term in dict.fromkeys(terms):
-            term_id = self.vocabulary.get(term)
-            if term_id is not None:
-                matched[self._docs[self._offsets[term_id] : self._offsets[term_id + 1]]] += 1.0
+            matched[self.documents_with(term)] += 1.0
         return matched / self._distinct
 
     def best_passages(

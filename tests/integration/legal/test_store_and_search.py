@@ -267,6 +267,28 @@ async def test_a_statute_s_topic_words_count_word_by_word(db_sessions: Sessions,
     assert hits.index(("道路交通法", "2")) < hits.index(("第二試験法", "2"))
 
 
+async def test_an_article_saying_all_the_question_says_outranks_one_repeating_part_of_it(
+    db_sessions: Sessions, tmp_path: Path
+) -> None:
+    # The first statute's article says 釣り four times but never 漁港; the second says both once. By
+    # BM25 alone the repetition wins (漁港 is in nearly every article, so it weighs little); the
+    # coordination bonus, for the share of the typed words an article says, puts the second first.
+    purpose = "この法律は、漁港の管理を図ることを目的とする。"
+    articles = {
+        "第一試験法": "釣りの釣り具で釣りをする者は、釣りを届け出なければならない。",
+        "第二試験法": "漁港で釣りをする者は、届け出なければならない。",
+        "第三試験法": "船舶を係留する者は、届け出なければならない。",
+        "第四試験法": "荷揚げをする者は、届け出なければならない。",
+    }
+    for number, (title, article) in enumerate(articles.items(), 15):
+        xml = bare_law(str(number), title, [purpose, article])
+        (tmp_path / f"509AC00000000{number}.xml").write_text(xml, "utf-8")
+    assert not (await ingest_path(db_sessions, tmp_path)).failed
+    search = await LegalSearch.load(db_sessions)
+    hits = [(h.law_title, h.article) for h in await search.search("漁港で釣りをしたい", limit=8)]
+    assert hits.index(("第二試験法", "2")) < hits.index(("第一試験法", "2"))
+
+
 async def test_penalties_and_everyday_words_on_the_sample(db_sessions: Sessions) -> None:
     await ensure_sample_ingested(db_sessions)
     search = await LegalSearch.load(db_sessions)

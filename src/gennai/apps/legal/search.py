@@ -16,8 +16,9 @@ query states + a bonus for the statute a query names (行政手続法, 個情法
 title, 第一条 (its purpose clause: what the statute is about, where bulk data has no captions) or
 topic words (``topics``: 飲酒運転 for 道路交通法, met by 飲酒して運転) it overlaps + a bonus for
 the article defining a term the query contains (「…」とは, 「…」という。) + a prior for the articles
-the rest of their statute keeps citing and the statutes other statutes keep citing (``centrality``).
-The best 20 are then rescored with
+the rest of their statute keeps citing and the statutes other statutes keep citing (``centrality``)
++ a bonus for the share of the words the user typed that the article says (coordination), so that
+saying all of a question beats saying one of its words many times. The best 20 are then rescored with
 their best passage, so that a long article (a list of items) is not lost to its length. Question
 words (何, どのような, 教えて) are dropped from queries, everyday words bring the statute words
 for them (``vocabulary``), and every word brings its synonyms the index holds (``search.synonyms``).
@@ -96,6 +97,10 @@ NAMED_LAW_STEM_BONUS = 30.0  # a query saying 国家公務員 (not 国家公務�
 TOPIC_BONUS = 16.0  # a query saying 市営住宅 leans towards 公営住宅法 (``topics``), less than naming it would
 CENTRALITY_WEIGHT = 4.0  # per log(1 + citations from the statute's own articles), see ``centrality``
 STATUTE_CITED_WEIGHT = 1.3  # per log(1 + other statutes citing the article's statute)
+# Per share of the words the user typed (idf-weighted) that an article says (``_coordination``); set on
+# the six read question sets (20-40 alike), then measured once on the three unread ones: recall@10
+# .817/.850/.883 -> .850/.883/.900, MRR .648 -> .667 on average
+COORDINATION_BONUS = 40.0
 _DEFINITION = re.compile(r"「([^「」]{1,40})」(?:とは|という。)")
 _MAX_DEFINITION_SPAN = 4
 
@@ -148,6 +153,7 @@ class _Query:
     named_terms: set[str]  # the words of those titles
     terms: list[str]
     weights: list[float]
+    typed: list[str]  # the terms the user wrote, less the statute names: no expansions, no synonyms
 
 
 @dataclass(frozen=True)
@@ -488,7 +494,8 @@ class LegalSearch:
         named_terms = {t for law in [*named, *stemmed] for t in analyze(self._laws[law].title)}
         terms, weights = self._synonyms.expand(*expand_query(query))
         weights = [NAMED_LAW_TERM_WEIGHT if t in named_terms else w for t, w in zip(terms, weights, strict=True)]
-        return _Query(named, stemmed, topical, named_terms, terms, weights)
+        typed = [term for term in analyze_query(query) if term not in named_terms]
+        return _Query(named, stemmed, topical, named_terms, terms, weights, typed)
 
     def _scores(self, parsed: _Query) -> FloatArray:
         """Every article's score."""
@@ -518,7 +525,26 @@ class LegalSearch:
         scores += prior * (scores > 0)
         for position in self._defined(terms):
             scores[position] += DEFINITION_BONUS
+        scores += COORDINATION_BONUS * self._coordination(parsed.typed) * (scores > 0)
         return scores
+
+    def _coordination(self, typed: Sequence[str]) -> FloatArray:
+        """Per article, the idf-weighted share of the typed words its text, caption or written words contain.
+
+        BM25 adds up what each word contributes, so an article saying one word of the question many
+        times, or many of the looser words the question was expanded with, can outrank the article
+        saying everything the user wrote; the classic coordination factor evens that out.
+        """
+        said = np.zeros(self._body.size, dtype=np.float32)
+        total = 0.0
+        for term in dict.fromkeys(typed):
+            weight = self._body.idf(term)
+            articles = np.concatenate(
+                [field.documents_with(term) for field in (self._body, self._captions, self._written)]
+            )
+            said[articles] += weight  # an article listed by two fields gains once: ``+=`` on an index array is buffered
+            total += weight
+        return said / total if total else said
 
     def _named_laws(self, query: str) -> tuple[list[int], str]:
         """Statutes the query names by title or abbreviation (longest first), and the query without them."""
