@@ -26,10 +26,12 @@ QUESTION_SETS = {
     "blind4": REPO / "bench" / "legal" / "blind4.jsonl",  # the same again, written once blind3's misses had been read
     "blind5": REPO / "bench" / "legal" / "blind5.jsonl",  # the same, written on 2026-12-07 after all tuning so far
     "blind6": REPO / "bench" / "legal" / "blind6.jsonl",  # the same, written once the article captions were in
+    "blind7": REPO / "bench" / "legal" / "blind7.jsonl",  # the same, written once the coordination bonus was in
+    "blind8": REPO / "bench" / "legal" / "blind8.jsonl",  # the same, at the same time, on the other half of the ground
 }
 DEVSET = QUESTION_SETS["dev"]
 # Sets whose misses are never printed and never fitted on, so that they keep measuring generalisation.
-UNREAD = frozenset({"blind4", "blind5", "blind6"})
+UNREAD = frozenset({"blind4", "blind5", "blind6", "blind7", "blind8"})
 
 
 def corpus_or_exit() -> Path:
