@@ -116,12 +116,14 @@ class BM25Index:
         term_weights = np.array(
             [self.idf(term) * (weights[i] if weights else 1.0) for term, i in wanted.items()], dtype=np.float32
         )
-        return [self._best_passage(doc, column, term_weights, window) for doc in docs]
+        tokens, starts = self._tokens, self._token_starts
+        return [self._best_passage(column[tokens[starts[doc] : starts[doc + 1]]], term_weights, window) for doc in docs]
 
-    def _best_passage(self, doc: int, column: IntArray, term_weights: FloatArray, window: int) -> float:
-        """One document's best passage: per window and query term, counts from cumulative match counts."""
-        assert self._tokens is not None
-        columns = column[self._tokens[self._token_starts[doc] : self._token_starts[doc + 1]]]
+    def _best_passage(self, columns: IntArray, term_weights: FloatArray, window: int) -> float:
+        """One document's best passage, from its tokens' query-term columns (-1: not a query term).
+
+        Per window and query term, counts come from cumulative match counts.
+        """
         found = np.flatnonzero(columns >= 0)
         if not len(found):
             return 0.0
