@@ -44,6 +44,7 @@ WEIGHTS: dict[str, ModuleType] = {
         "CENTRALITY_WEIGHT",
         "STATUTE_CITED_WEIGHT",
         "COORDINATION_BONUS",
+        "MEANING_WEIGHT",
     )
 } | {"EXPANSION_WEIGHT": vocabulary, "SYNONYM_WEIGHT": synonyms}
 FACTORS = (0.5, 0.75, 1.33, 2.0)
