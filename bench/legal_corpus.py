@@ -28,10 +28,13 @@ QUESTION_SETS = {
     "blind6": REPO / "bench" / "legal" / "blind6.jsonl",  # the same, written once the article captions were in
     "blind7": REPO / "bench" / "legal" / "blind7.jsonl",  # the same, written once the coordination bonus was in
     "blind8": REPO / "bench" / "legal" / "blind8.jsonl",  # the same, at the same time, on the other half of the ground
+    "blind9": REPO / "bench" / "legal" / "blind9.jsonl",  # the same, written on 2026-12-07 to be read
+    "blind10": REPO / "bench" / "legal" / "blind10.jsonl",  # likewise, on the other half of the ground
+    "blind11": REPO / "bench" / "legal" / "blind11.jsonl",  # written beside them on everyday ground; unread
 }
 DEVSET = QUESTION_SETS["dev"]
 # Sets whose misses are never printed and never fitted on, so that they keep measuring generalisation.
-UNREAD = frozenset({"blind4", "blind5", "blind6", "blind7", "blind8"})
+UNREAD = frozenset({"blind4", "blind5", "blind6", "blind7", "blind8", "blind11"})
 
 
 def corpus_or_exit() -> Path:
