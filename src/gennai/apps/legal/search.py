@@ -2,7 +2,7 @@
 
 Why an in-memory index built from the database: the store already keeps every article's analysed
 terms (``legal_provisions.terms``, written at ingest), so building the BM25 arrays is a read and a
-count, about 7-15 s and 0.7 GB for all 2,083 statutes (94k articles) and under a second for the
+count, about 7-15 s and 0.9 GB for all 2,083 statutes (94k articles) and under a second for the
 shipped sample, and a query then costs a few milliseconds on SQLite and PostgreSQL alike. A database full
 text index would behave differently on each backend (FTS5 vs. tsvector, neither of which segments
 Japanese) and an FTS5 side file would be one more thing to keep in step. ``refresh`` rebuilds
