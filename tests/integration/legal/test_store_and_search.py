@@ -230,6 +230,18 @@ def bare_law(law_num: str, title: str, articles: list[str]) -> str:
     )
 
 
+async def ranked_after_ingesting(
+    sessions: Sessions, folder: Path, statutes: dict[str, tuple[str, list[str]]], query: str, limit: int
+) -> list[tuple[str, str]]:
+    """Ingest bare statutes (two-digit law number -> title and articles, in ingest order), then search."""
+    for number, (title, articles) in statutes.items():
+        (folder / f"509AC00000000{number}.xml").write_text(bare_law(number, title, articles), "utf-8")
+    report = await ingest_path(sessions, folder)
+    assert len(report.added) == len(statutes) and not report.failed
+    search = await LegalSearch.load(sessions)
+    return [(h.law_title, h.article) for h in await search.search(query, limit=limit)]
+
+
 async def test_the_purpose_article_says_which_statute_an_article_belongs_to(
     db_sessions: Sessions, tmp_path: Path
 ) -> None:
@@ -238,12 +250,8 @@ async def test_the_purpose_article_says_which_statute_an_article_belongs_to(
     digging = "土地を掘削しようとする者は、許可を受けなければならない。"
     forests = ["この法律は、森林の保全を図ることを目的とする。", digging]
     hot_springs = ["この法律は、温泉の保護を図ることを目的とする。", digging]
-    (tmp_path / "509AC0000000011.xml").write_text(bare_law("11", "第一試験法", forests), "utf-8")
-    (tmp_path / "509AC0000000012.xml").write_text(bare_law("12", "第二試験法", hot_springs), "utf-8")
-    report = await ingest_path(db_sessions, tmp_path)
-    assert len(report.added) == 2 and not report.failed
-    search = await LegalSearch.load(db_sessions)
-    hits = [(h.law_title, h.article) for h in await search.search("温泉を掘るための掘削の許可", limit=4)]
+    statutes = {"11": ("第一試験法", forests), "12": ("第二試験法", hot_springs)}
+    hits = await ranked_after_ingesting(db_sessions, tmp_path, statutes, "温泉を掘るための掘削の許可", 4)
     assert hits.index(("第二試験法", "2")) < hits.index(("第一試験法", "2"))
 
 
@@ -255,11 +263,8 @@ async def test_a_statute_s_topic_words_count_word_by_word(db_sessions: Sessions,
         "この法律は、船舶の安全を図ることを目的とする。",
         "何人も、飲酒の上、運転をしてはならない。運転をする者は、飲酒をしてはならない。",
     ]
-    (tmp_path / "509AC0000000013.xml").write_text(bare_law("13", "道路交通法", traffic), "utf-8")
-    (tmp_path / "509AC0000000014.xml").write_text(bare_law("14", "第二試験法", ships), "utf-8")
-    assert not (await ingest_path(db_sessions, tmp_path)).failed
-    search = await LegalSearch.load(db_sessions)
-    hits = [(h.law_title, h.article) for h in await search.search("飲酒して運転した", limit=4)]
+    statutes = {"13": ("道路交通法", traffic), "14": ("第二試験法", ships)}
+    hits = await ranked_after_ingesting(db_sessions, tmp_path, statutes, "飲酒して運転した", 4)
     assert hits.index(("道路交通法", "2")) < hits.index(("第二試験法", "2"))
 
 
@@ -276,12 +281,9 @@ async def test_an_article_saying_all_the_question_says_outranks_one_repeating_pa
         "第三試験法": "船舶を係留する者は、届け出なければならない。",
         "第四試験法": "荷揚げをする者は、届け出なければならない。",
     }
-    for number, (title, article) in enumerate(articles.items(), 15):
-        xml = bare_law(str(number), title, [purpose, article])
-        (tmp_path / f"509AC00000000{number}.xml").write_text(xml, "utf-8")
-    assert not (await ingest_path(db_sessions, tmp_path)).failed
-    search = await LegalSearch.load(db_sessions)
-    hits = [(h.law_title, h.article) for h in await search.search("漁港で釣りをしたい", limit=8)]
+    numbered = enumerate(articles.items(), 15)
+    statutes = {str(number): (title, [purpose, article]) for number, (title, article) in numbered}
+    hits = await ranked_after_ingesting(db_sessions, tmp_path, statutes, "漁港で釣りをしたい", 8)
     assert hits.index(("第二試験法", "2")) < hits.index(("第一試験法", "2"))
 
 
@@ -293,13 +295,10 @@ async def test_an_article_meaning_what_the_question_means_outranks_one_that_only
     purpose = "この法律は、土地の管理を図ることを目的とする。"
     buildings = [purpose, "土地の所有者は、建物を適切に管理しなければならない。"]
     trees = [purpose, "土地の所有者は、樹木を適切に管理しなければならない。"]
-    (tmp_path / "509AC0000000021.xml").write_text(bare_law("21", "第一試験法", buildings), "utf-8")
-    (tmp_path / "509AC0000000022.xml").write_text(bare_law("22", "第二試験法", trees), "utf-8")
-    assert not (await ingest_path(db_sessions, tmp_path)).failed
-    search = await LegalSearch.load(db_sessions)
     query = "枝が伸びてきた土地の所有者"
     assert "樹木" not in expand_query(query)[0]
-    hits = [(h.law_title, h.article) for h in await search.search(query, limit=4)]
+    statutes = {"21": ("第一試験法", buildings), "22": ("第二試験法", trees)}
+    hits = await ranked_after_ingesting(db_sessions, tmp_path, statutes, query, 4)
     assert hits.index(("第二試験法", "2")) < hits.index(("第一試験法", "2"))
 
 
